@@ -1,0 +1,6 @@
+import { EXIT } from '../exit-codes.js';
+
+export async function statusCommand(_dir: string, _opts: Record<string, unknown>): Promise<number> {
+  process.stderr.write('flf2v status: not implemented yet (issue 7)\n');
+  return EXIT.CONFIG;
+}

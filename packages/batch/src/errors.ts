@@ -1,0 +1,36 @@
+import { Flf2vError } from '@flf2v/core';
+
+/**
+ * Codes raised by @flf2v/batch, on top of core's API codes. `retryable` is false for all of them: they need a
+ * person (fix the manifest, wait for the other runner, repair the directory).
+ */
+export type BatchErrorCode =
+  /** Bad command-line usage: unknown option, malformed number, missing argument. */
+  | 'E_USAGE'
+  /** The manifest is invalid; `problems` lists every one of them. */
+  | 'E_MANIFEST'
+  /** Another runner holds the run directory's lock. */
+  | 'E_LOCKED'
+  /** The state journal is damaged before its last line (a torn last line alone is tolerated). */
+  | 'E_JOURNAL_CORRUPT'
+  /** The run directory belongs to a different job, or its state format is newer than this tool. */
+  | 'E_STATE'
+  /** A task ran past the task timeout; it keeps its taskId and is polled again on resume. */
+  | 'E_TASK_STALLED'
+  /** The submit outcome is unknown (killed or timed out mid-request): not re-sent without --resubmit-unknown. */
+  | 'E_SUBMIT_UNKNOWN'
+  /** --max-videos would be exceeded. */
+  | 'E_BUDGET'
+  /** The run was interrupted (SIGINT/SIGTERM) before the task finished. */
+  | 'E_INTERRUPTED';
+
+export class BatchError extends Flf2vError {
+  constructor(code: BatchErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, { retryable: false, cause: options.cause });
+    this.name = 'BatchError';
+  }
+}
+
+export function usageError(message: string): BatchError {
+  return new BatchError('E_USAGE', message);
+}

@@ -1,0 +1,31 @@
+/** Exit codes: a promise to users' scripts and schedulers (DESIGN.md, README "Exit codes"). */
+export const EXIT = {
+  /** Every task succeeded (or: the command did what it was asked). */
+  OK: 0,
+  /** The run finished but some tasks failed or are unknown/pending. */
+  TASKS_FAILED: 1,
+  /** Invalid manifest or usage, or the run directory is locked by another runner. Nothing was sent. */
+  USAGE: 2,
+  /** Authentication or configuration error. */
+  CONFIG: 3,
+  /** Interrupted by SIGINT/SIGTERM: state saved, the same command resumes. */
+  INTERRUPTED: 130,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Which exit code an error that reached the top of the CLI maps to. */
+export function exitCodeFor(code: string | undefined): ExitCode {
+  switch (code) {
+    case 'E_USAGE':
+    case 'E_MANIFEST':
+    case 'E_LOCKED':
+    case 'E_INVALID_REQUEST':
+      return EXIT.USAGE;
+    case 'E_INTERRUPTED':
+    case 'E_ABORTED':
+      return EXIT.INTERRUPTED;
+    default:
+      return EXIT.CONFIG;
+  }
+}

@@ -1,0 +1,132 @@
+import type { Duration, Resolution } from '@flf2v/core';
+
+/**
+ * What a manifest turns into: a validated plan of tasks. This is the contract between the manifest loaders
+ * (YAML job, bare CSV, storyboard) and everything that consumes a plan (validate, run, schedule).
+ */
+
+/** Where something is in the user's files. Printed as `file:line:column` (YAML) or `file row N, column C` (CSV). */
+export interface SourceLocation {
+  /** Path as the user would recognise it (relative to the working directory when possible). */
+  file: string;
+  /** YAML: 1-based line and column. */
+  line?: number;
+  column?: number;
+  /** CSV: the spreadsheet row number (the header is row 1, the first data row is row 2). */
+  row?: number;
+  /** The field / column name concerned. */
+  field?: string;
+}
+
+export type Severity = 'error' | 'warning';
+
+export interface Problem {
+  severity: Severity;
+  /**
+   * A stable kind, e.g. `unknown-field`, `missing-field`, `invalid-value`, `duplicate-id`, `frame-missing`,
+   * `frame-format`, `frame-too-large`, `aspect-mismatch`, `duplicate-task`, `yaml-syntax`, `csv-syntax`,
+   * `encoding`.
+   */
+  kind: string;
+  /** The full human message, location included. */
+  message: string;
+  location: SourceLocation;
+  /** The task's `id` when it has one. */
+  taskId?: string;
+}
+
+export type FrameRef =
+  | {
+      kind: 'file';
+      /** Absolute path. */
+      path: string;
+      /** As written in the manifest. */
+      display: string;
+      sha256: string;
+      bytes: number;
+      format: 'png' | 'jpeg';
+      width: number;
+      height: number;
+    }
+  | { kind: 'url'; url: string };
+
+/** The request parameters of a task, defaults applied, values normalized (everything but the two frames). */
+export interface TaskParams {
+  selected_model: string;
+  prompt: string;
+  negative_prompt?: string;
+  resolution: Resolution;
+  aspect_ratio?: string;
+  duration: Duration;
+  number_of_videos: number;
+  need_expand_prompt?: boolean;
+}
+
+export interface PlannedTask {
+  /** The user's name for the task, unique in the plan (derived from the key when the manifest has none). */
+  id: string;
+  /** Identity: sha256 over what is sent (model, each frame's content hash or URL, prompt, parameters). */
+  key: string;
+  params: TaskParams;
+  image: FrameRef;
+  last_image: FrameRef;
+  source: SourceLocation;
+}
+
+export interface JobLimits {
+  submitRpm?: number;
+  queryRpm?: number;
+  maxInFlight?: number;
+}
+
+export interface JobConfig {
+  /** Job name: `name:` in a YAML job, else the manifest's file name without extension. */
+  name: string;
+  /** `out:` as written (may contain `{date}` / `{time}`), resolved against the manifest's directory. */
+  out?: string;
+  limits: JobLimits;
+  /** Cron expression (5 or 6 fields). */
+  schedule?: string;
+  timezone?: string;
+  notify?: { webhook: string };
+}
+
+export interface PlanSummary {
+  tasks: number;
+  videos: number;
+  /** Seconds of video the plan would produce (duration × number_of_videos, summed). */
+  seconds: number;
+  /** Distinct local frame files (by content) to upload. */
+  framesToUpload: number;
+  /** Frames given as URLs (sent as they are). */
+  urlFrames: number;
+  /** Rows that were identical to an earlier row and were folded into it. */
+  duplicateRows: number;
+  errors: number;
+  warnings: number;
+  /** The built-in defaults merged with the job's `defaults:`, as applied. */
+  defaults: Partial<TaskParams>;
+}
+
+export interface Plan {
+  manifest: {
+    /** Absolute path. */
+    path: string;
+    format: 'yaml' | 'csv';
+    /** sha256 over the manifest file and every file it includes (tasks_csv). */
+    hash: string;
+  };
+  job: JobConfig;
+  tasks: PlannedTask[];
+  problems: Problem[];
+  summary: PlanSummary;
+}
+
+export interface LoadOptions {
+  /** Aspect-ratio mismatches between a task's two frames become errors instead of warnings. */
+  strict?: boolean;
+  /** Override the provider limits the frames are checked against. */
+  limits?: { imageMaxBytes?: number; promptMaxChars?: number };
+  /** Force an encoding for CSV files (`utf-8`, `gbk`, …) instead of detecting it. */
+  encoding?: string;
+}

@@ -1,0 +1,80 @@
+import type { GenerationRequest } from './request.js';
+
+/**
+ * Provider call classes. Each has its own timeouts, retry policy and rate limit: `query` covers both status
+ * and result calls (providers count them together).
+ */
+export type CallClass = 'upload' | 'submit' | 'query' | 'download';
+
+/** Task statuses the provider documents; anything else is surfaced as `UNKNOWN` with `rawStatus`. */
+export type TaskStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED' | 'UNKNOWN';
+
+export interface SubmitResult {
+  taskId: string;
+  /** The provider's response timestamp, parsed from its `…+08:00[Asia/Shanghai]` form, when present. */
+  ts?: Date;
+}
+
+export interface StatusResult {
+  status: TaskStatus;
+  /** Exactly what the provider said, e.g. `RUNNING` or an undocumented `QUEUED`. */
+  rawStatus: string;
+  /** 0–100 when the provider reports a parsable progress. */
+  progress?: number;
+  /** The provider's failure reason for FAILED/CANCELED tasks, when it gives one. */
+  message?: string;
+  /** The parsed body (redacted), for diagnostics. */
+  raw: unknown;
+}
+
+export interface ResultUrls {
+  urls: string[];
+  raw: unknown;
+}
+
+export interface DownloadResult {
+  bytes: number;
+  sha256: string;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface UploadInput {
+  /** A local file path or the bytes themselves. */
+  file: string | Uint8Array;
+  /** Sent as the multipart filename; derived from the path when omitted. */
+  filename?: string;
+  /** `image/png` or `image/jpeg`; sniffed from the bytes when omitted. */
+  contentType?: string;
+}
+
+/**
+ * A gate every provider request passes through, once per attempt (retries included), so one limiter can be
+ * shared by every stage of a run. `acquire` resolves when the call may be sent; `settle` reports what came
+ * back so an adaptive limiter can slow down on 429 and recover afterwards.
+ */
+export interface CallGate {
+  acquire(callClass: CallClass, signal?: AbortSignal): Promise<void>;
+  settle(callClass: CallClass, outcome: CallOutcome): void;
+}
+
+export interface CallOutcome {
+  /** HTTP status, or undefined when no response arrived. */
+  status?: number;
+  rateLimited: boolean;
+  /** From `Retry-After` (seconds or HTTP-date), when the server sent one. */
+  retryAfterMs?: number;
+}
+
+export interface Client {
+  upload(input: UploadInput | string | Uint8Array, options?: CallOptions): Promise<{ url: string }>;
+  /** Never re-sent after an ambiguous failure: see `ApiError.maybeCreated`. */
+  submit(request: GenerationRequest, options?: CallOptions): Promise<SubmitResult>;
+  status(taskId: string, options?: CallOptions): Promise<StatusResult>;
+  result(taskId: string, options?: CallOptions): Promise<ResultUrls>;
+  /** Streams to a temp file beside `destPath`, fsyncs, renames atomically and fsyncs the directory. */
+  download(url: string, destPath: string, options?: CallOptions): Promise<DownloadResult>;
+  close(): Promise<void>;
+}

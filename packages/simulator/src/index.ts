@@ -1,0 +1,2 @@
+// The simulator's programmatic API (startSimulator) arrives with issue 3.
+export {};
