@@ -1,0 +1,66 @@
+import { crc32 } from 'node:zlib';
+import type { JournalRecord } from './records.js';
+
+/**
+ * Journal line format: `<crc32 as 8 hex digits> <JSON>\n`. The checksum catches what JSON parsing alone would
+ * not: a flipped bit inside a string still parses.
+ */
+export function encodeLine(record: JournalRecord): string {
+  const json = JSON.stringify(record);
+  return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
+}
+
+export interface DecodedJournal {
+  records: JournalRecord[];
+  /** Byte length of the longest valid prefix (whole lines only). */
+  validBytes: number;
+  /** The 1-based line number of the first invalid line, when there is one. */
+  firstInvalidLine?: number;
+  /** Why that line is invalid. */
+  reason?: string;
+  /** True when the only invalid data is the last line (a write torn by a crash): safe to drop. */
+  tornTailOnly: boolean;
+}
+
+function decodeLine(line: string): JournalRecord | string {
+  if (line.length < 10 || line[8] !== ' ') return 'not a journal line';
+  const sum = Number.parseInt(line.slice(0, 8), 16);
+  const json = line.slice(9);
+  if (!/^[0-9a-f]{8}$/.test(line.slice(0, 8)) || crc32(json) !== sum) return 'checksum mismatch';
+  try {
+    const record = JSON.parse(json) as JournalRecord;
+    if (typeof record !== 'object' || record === null || typeof record.t !== 'string') return 'not a record';
+    return record;
+  } catch {
+    return 'invalid JSON';
+  }
+}
+
+/**
+ * Decode a journal. Stops at the first invalid line and reports whether everything after the valid prefix is
+ * a single torn line (tolerated) or more (corruption: the caller refuses, or salvages on request).
+ */
+export function decodeJournal(buffer: Buffer): DecodedJournal {
+  const records: JournalRecord[] = [];
+  let offset = 0;
+  let lineNo = 0;
+  while (offset < buffer.length) {
+    const end = buffer.indexOf(10, offset);
+    lineNo++;
+    const lineEnd = end === -1 ? buffer.length : end;
+    const decoded = decodeLine(buffer.toString('utf8', offset, lineEnd));
+    if (typeof decoded === 'string' || end === -1) {
+      return {
+        records,
+        validBytes: offset,
+        firstInvalidLine: lineNo,
+        reason: typeof decoded === 'string' ? decoded : 'line not terminated',
+        // Torn: the invalid line is the last one, so nothing after it was ever acknowledged.
+        tornTailOnly: end === -1 || end === buffer.length - 1,
+      };
+    }
+    records.push(decoded);
+    offset = end + 1;
+  }
+  return { records, validBytes: offset, tornTailOnly: true };
+}

@@ -1,0 +1,136 @@
+import { mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { BatchError } from '../errors.js';
+
+/**
+ * One runner per run directory. The lock is a file created with O_EXCL holding the holder's pid and host; the
+ * holder touches it every `staleMs / 4` so that a lock left by a crashed runner can be recognised: on this host
+ * by its pid being gone, on another host (a shared drive) by its age. A live process on this host always keeps
+ * its lock, however old — a laptop that slept must not find its run taken over when it wakes.
+ */
+
+export interface LockHolder {
+  pid: number;
+  host: string;
+  startedAt: string;
+  command: string;
+}
+
+export interface RunLock {
+  readonly holder: LockHolder;
+  release(): Promise<void>;
+}
+
+export interface LockOptions {
+  command: string;
+  /** A lock from another host untouched for this long is stale. @default 120_000 */
+  staleMs?: number;
+}
+
+export function lockPath(dir: string): string {
+  return join(dir, 'state', 'lock.json');
+}
+
+export async function readLock(dir: string): Promise<LockHolder | undefined> {
+  try {
+    return JSON.parse(await readFile(lockPath(dir), 'utf8')) as LockHolder;
+  } catch {
+    return undefined;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function isStale(path: string, holder: LockHolder | undefined, staleMs: number): Promise<boolean> {
+  if (!holder || typeof holder.pid !== 'number') {
+    // Unreadable: a holder torn mid-write. Give it the benefit of the doubt until it ages out.
+    const info = await stat(path).catch(() => undefined);
+    return !info || Date.now() - info.mtimeMs > staleMs;
+  }
+  if (holder.host === hostname()) return !processAlive(holder.pid);
+  const info = await stat(path).catch(() => undefined);
+  return !info || Date.now() - info.mtimeMs > staleMs;
+}
+
+export function describeHolder(dir: string, holder: LockHolder | undefined): string {
+  if (!holder) return `${dir} is locked by another flf2v process`;
+  return (
+    `${dir} is in use by pid ${holder.pid} on ${holder.host} since ${holder.startedAt} (${holder.command}). ` +
+    `Wait for it to finish, or stop it; if that process is gone, delete ${lockPath(dir)}`
+  );
+}
+
+export async function acquireLock(dir: string, options: LockOptions): Promise<RunLock> {
+  const path = lockPath(dir);
+  const staleMs = options.staleMs ?? 120_000;
+  await mkdir(join(dir, 'state'), { recursive: true });
+  const holder: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    startedAt: new Date().toISOString(),
+    command: options.command,
+  };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const handle = await open(path, 'wx');
+      await handle.writeFile(JSON.stringify(holder));
+      await handle.sync();
+      await handle.close();
+      return startHeartbeat(path, holder, staleMs);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const current = await readLock(dir);
+    if (!(await isStale(path, current, staleMs))) {
+      throw new BatchError('E_LOCKED', describeHolder(dir, current));
+    }
+    // Break the stale lock by renaming it aside; if another process raced us and already took over, the
+    // file we moved is its fresh lock, so put it back and let it win.
+    const aside = `${path}.stale-${process.pid}-${attempt}`;
+    try {
+      await rename(path, aside);
+    } catch {
+      continue;
+    }
+    const moved = await readFile(aside, 'utf8').catch(() => '');
+    if (current && !moved.includes(`"startedAt":"${current.startedAt}"`)) {
+      await rename(aside, path).catch(() => {});
+      continue;
+    }
+    await rm(aside, { force: true });
+  }
+  throw new BatchError('E_LOCKED', describeHolder(dir, await readLock(dir)));
+}
+
+function startHeartbeat(path: string, holder: LockHolder, staleMs: number): RunLock {
+  const timer = setInterval(
+    () => {
+      const now = new Date();
+      void utimes(path, now, now).catch(() => {});
+    },
+    Math.max(1000, staleMs / 4),
+  );
+  timer.unref();
+  let released = false;
+  return {
+    holder,
+    async release() {
+      if (released) return;
+      released = true;
+      clearInterval(timer);
+      // Only remove the lock if it is still ours.
+      const current = await readFile(path, 'utf8').catch(() => '');
+      if (current.includes(`"pid":${holder.pid},`) && current.includes(`"startedAt":"${holder.startedAt}"`)) {
+        await rm(path, { force: true });
+      }
+    },
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The state journal's records: one per transition. Applying a record twice has the same effect as applying it
+ * once (the reducer in `run-state.ts` is idempotent), which keeps compaction and crash recovery simple.
+ */
+
+export const JOURNAL_FORMAT_VERSION = 1;
+
+export interface ErrorRecord {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+/** A frame as the journal remembers it: enough to show it in a report and to find its upload again. */
+export interface FrameRecord {
+  /** As written in the manifest. */
+  display: string;
+  /** Absolute path (local files). */
+  path?: string;
+  /** Content hash (local files). */
+  sha256?: string;
+  /** http(s) URL given in the manifest. */
+  url?: string;
+}
+
+export interface TaskParamsRecord {
+  selected_model: string;
+  prompt: string;
+  negative_prompt?: string;
+  resolution: string;
+  aspect_ratio?: string;
+  duration: number;
+  number_of_videos: number;
+  need_expand_prompt?: boolean;
+}
+
+export type JournalRecord =
+  /** First line of every journal file. `generation` pairs it with the snapshot it continues. */
+  | {
+      t: 'header';
+      v: number;
+      generation: number;
+      tool: string;
+      job: string;
+      manifestHash: string;
+      createdAt: string;
+    }
+  /** A runner session started on this directory. */
+  | { t: 'session'; n: number; at: string; tool: string; manifestHash: string; pid: number; host: string }
+  /** A task entered this run directory (its first appearance in the manifest). */
+  | {
+      t: 'planned';
+      key: string;
+      id: string;
+      at: string;
+      params: TaskParamsRecord;
+      image: FrameRecord;
+      last_image: FrameRecord;
+    }
+  /** A frame (by content hash) was uploaded; its URL can be reused until it ages out. */
+  | { t: 'uploaded'; sha256: string; url: string; at: string }
+  /** Durable BEFORE the POST leaves: submission number `n` of this task is about to be sent. */
+  | { t: 'intent'; key: string; n: number; at: string }
+  /** The POST of submission `n` answered with a taskId. */
+  | { t: 'submitted'; key: string; n: number; taskId: string; at: string; attempts: number }
+  /** Submission `n` provably created nothing (refused, 429, 4xx…): it does not count as sent. */
+  | { t: 'not_created'; key: string; n: number; at: string; error: ErrorRecord }
+  /** Submission `n` may or may not have created a task: never re-sent without --resubmit-unknown. */
+  | { t: 'unknown'; key: string; n: number; at: string; error: ErrorRecord }
+  /** The provider reported the task complete, with its result URLs. */
+  | { t: 'completed'; key: string; taskId: string; urls: string[]; at: string; attempts: number }
+  /** Video `index` of the task is on disk, verified. */
+  | {
+      t: 'downloaded';
+      key: string;
+      index: number;
+      path: string;
+      url: string;
+      sha256: string;
+      bytes: number;
+      at: string;
+      attempts: number;
+    }
+  /** The task failed permanently (moderation, provider FAILED, validation…). */
+  | { t: 'failed'; key: string; at: string; stage: string; error: ErrorRecord; attempts: number }
+  /** The task ran past the task timeout; it keeps its taskId and is polled again on resume. */
+  | { t: 'stalled'; key: string; at: string }
+  /** A failed task is being retried (--retry-failed), or an unknown one re-sent (--resubmit-unknown). */
+  | { t: 'reopened'; key: string; at: string; reason: 'retry-failed' | 'resubmit-unknown' }
+  /** Request counters of session `session`, written when it ends. */
+  | { t: 'stats'; session: number; at: string; stats: RequestStats; state: 'finished' | 'interrupted' };
+
+export interface RequestStats {
+  upload: number;
+  submit: number;
+  status: number;
+  result: number;
+  download: number;
+  rateLimited: number;
+  retries: number;
+}
+
+export function emptyStats(): RequestStats {
+  return { upload: 0, submit: 0, status: 0, result: 0, download: 0, rateLimited: 0, retries: 0 };
+}

@@ -1,0 +1,266 @@
+import {
+  type ErrorRecord,
+  emptyStats,
+  type FrameRecord,
+  type JournalRecord,
+  type RequestStats,
+  type TaskParamsRecord,
+} from './records.js';
+
+/**
+ * The run directory's state, materialized from the journal. `apply` is idempotent per record, so replaying a
+ * journal over a snapshot that already contains some of its records is harmless.
+ *
+ * Phases: `planned` (nothing sent) → `unknown` (an intent without an answer) → `submitted` (has a taskId) →
+ * `completed` (has URLs) → `succeeded` (every video on disk); `failed` is terminal until reopened.
+ */
+export type TaskPhase = 'planned' | 'unknown' | 'submitted' | 'completed' | 'succeeded' | 'failed';
+
+export interface VideoState {
+  path: string;
+  url: string;
+  sha256: string;
+  bytes: number;
+  at: string;
+}
+
+export interface TaskState {
+  key: string;
+  id: string;
+  plannedAt: string;
+  params: TaskParamsRecord;
+  image: FrameRecord;
+  last_image: FrameRecord;
+  phase: TaskPhase;
+  /** Submission numbers that reached (or may have reached) the provider. */
+  sent: number[];
+  /** Submission numbers whose intent is durable but whose outcome was never recorded (killed mid-request). */
+  pending: number[];
+  /** Highest submission number used so far. */
+  lastN: number;
+  taskId?: string;
+  /** taskIds of earlier submissions that were abandoned (failed, then re-sent). */
+  previousTaskIds?: string[];
+  submittedAt?: string;
+  completedAt?: string;
+  urls?: string[];
+  videos: (VideoState | null)[];
+  downloadedAt?: string;
+  error?: ErrorRecord;
+  failedStage?: string;
+  stalledAt?: string;
+  attempts: number;
+}
+
+export interface UploadState {
+  url: string;
+  at: string;
+}
+
+export interface StateHeader {
+  job: string;
+  manifestHash: string;
+  tool: string;
+  createdAt: string;
+  generation: number;
+}
+
+export function submissionsOf(task: TaskState): number {
+  return task.sent.length + task.pending.length;
+}
+
+function addUnique(list: number[], n: number): void {
+  if (!list.includes(n)) list.push(n);
+}
+
+function remove(list: number[], n: number): number[] {
+  return list.includes(n) ? list.filter((x) => x !== n) : list;
+}
+
+export class RunState {
+  header?: StateHeader;
+  readonly tasks = new Map<string, TaskState>();
+  readonly uploads = new Map<string, UploadState>();
+  /** Request counters per session number (idempotent under replay), summed by `stats`. */
+  readonly statsBySession = new Map<number, RequestStats>();
+  sessions = 0;
+  firstSessionAt?: string;
+  lastSessionAt?: string;
+  /** Records applied since the state was created (replayed + appended): drives compaction. */
+  records = 0;
+
+  apply(rec: JournalRecord): void {
+    this.records++;
+    switch (rec.t) {
+      case 'header':
+        this.header = {
+          job: rec.job,
+          manifestHash: rec.manifestHash,
+          tool: rec.tool,
+          createdAt: rec.createdAt,
+          generation: rec.generation,
+        };
+        return;
+      case 'session':
+        this.sessions = Math.max(this.sessions, rec.n);
+        this.firstSessionAt ??= rec.at;
+        this.lastSessionAt = rec.at;
+        return;
+      case 'stats':
+        this.statsBySession.set(rec.session, { ...emptyStats(), ...rec.stats });
+        return;
+      case 'uploaded':
+        this.uploads.set(rec.sha256, { url: rec.url, at: rec.at });
+        return;
+      case 'planned':
+        if (!this.tasks.has(rec.key)) {
+          this.tasks.set(rec.key, {
+            key: rec.key,
+            id: rec.id,
+            plannedAt: rec.at,
+            params: rec.params,
+            image: rec.image,
+            last_image: rec.last_image,
+            phase: 'planned',
+            sent: [],
+            pending: [],
+            lastN: 0,
+            videos: [],
+            attempts: 0,
+          });
+        }
+        return;
+    }
+    const task = this.tasks.get(rec.key);
+    if (!task) return; // a record for a task never planned: ignore rather than invent one
+    switch (rec.t) {
+      case 'intent':
+        task.lastN = Math.max(task.lastN, rec.n);
+        if (!task.sent.includes(rec.n)) addUnique(task.pending, rec.n);
+        if (task.phase === 'planned') task.phase = 'unknown';
+        break;
+      case 'submitted':
+        task.pending = remove(task.pending, rec.n);
+        addUnique(task.sent, rec.n);
+        task.lastN = Math.max(task.lastN, rec.n);
+        task.taskId = rec.taskId;
+        task.submittedAt = rec.at;
+        if (task.phase === 'planned' || task.phase === 'unknown') task.phase = 'submitted';
+        task.error = undefined;
+        task.attempts = Math.max(task.attempts, rec.attempts);
+        break;
+      case 'not_created':
+        task.pending = remove(task.pending, rec.n);
+        if (task.phase === 'unknown' && task.pending.length === 0 && !task.taskId) task.phase = 'planned';
+        break;
+      case 'unknown':
+        task.pending = remove(task.pending, rec.n);
+        addUnique(task.sent, rec.n);
+        if (!task.taskId || task.phase === 'planned') task.phase = 'unknown';
+        task.error = rec.error;
+        break;
+      case 'completed':
+        task.taskId = rec.taskId;
+        task.urls = rec.urls;
+        task.completedAt = rec.at;
+        task.stalledAt = undefined;
+        task.attempts = Math.max(task.attempts, rec.attempts);
+        if (task.phase !== 'succeeded') task.phase = 'completed';
+        this.checkSucceeded(task);
+        break;
+      case 'downloaded':
+        task.videos[rec.index] = {
+          path: rec.path,
+          url: rec.url,
+          sha256: rec.sha256,
+          bytes: rec.bytes,
+          at: rec.at,
+        };
+        task.attempts = Math.max(task.attempts, rec.attempts);
+        this.checkSucceeded(task);
+        break;
+      case 'failed':
+        task.phase = 'failed';
+        task.error = rec.error;
+        task.failedStage = rec.stage;
+        task.attempts = Math.max(task.attempts, rec.attempts);
+        break;
+      case 'stalled':
+        task.stalledAt = rec.at;
+        break;
+      case 'reopened':
+        task.error = undefined;
+        task.failedStage = undefined;
+        task.stalledAt = undefined;
+        if (rec.reason === 'retry-failed' && task.taskId && !task.urls) {
+          task.phase = 'submitted'; // poll the existing task first: it may have finished after all
+        } else if (rec.reason === 'retry-failed' && task.urls) {
+          task.phase = 'completed'; // the task finished; only the download failed
+        } else {
+          if (task.taskId) task.previousTaskIds = [...(task.previousTaskIds ?? []), task.taskId];
+          task.taskId = undefined;
+          task.submittedAt = undefined;
+          task.pending = [];
+          task.phase = 'planned';
+        }
+        break;
+    }
+  }
+
+  /** Request counters summed over every session of this directory. */
+  get stats(): RequestStats {
+    const total = emptyStats();
+    for (const s of this.statsBySession.values()) {
+      for (const k of Object.keys(total) as (keyof RequestStats)[]) total[k] += s[k];
+    }
+    return total;
+  }
+
+  private checkSucceeded(task: TaskState): void {
+    const urls = task.urls;
+    if (!urls || urls.length === 0) return;
+    for (let i = 0; i < urls.length; i++) if (!task.videos[i]) return;
+    task.phase = 'succeeded';
+    task.downloadedAt = task.videos.reduce((max, v) => (v && v.at > max ? v.at : max), '');
+  }
+
+  toSnapshot(generation: number): StateSnapshot {
+    return {
+      v: 1,
+      generation,
+      header: this.header ? { ...this.header, generation } : undefined,
+      tasks: [...this.tasks.values()],
+      uploads: [...this.uploads.entries()].map(([sha256, u]) => ({ sha256, ...u })),
+      stats: [...this.statsBySession.entries()].map(([session, stats]) => ({ session, stats })),
+      sessions: this.sessions,
+      firstSessionAt: this.firstSessionAt,
+      lastSessionAt: this.lastSessionAt,
+    };
+  }
+
+  static fromSnapshot(snapshot: StateSnapshot): RunState {
+    const state = new RunState();
+    state.header = snapshot.header;
+    for (const task of snapshot.tasks) state.tasks.set(task.key, task);
+    for (const { sha256, url, at } of snapshot.uploads) state.uploads.set(sha256, { url, at });
+    for (const { session, stats } of snapshot.stats)
+      state.statsBySession.set(session, { ...emptyStats(), ...stats });
+    state.sessions = snapshot.sessions;
+    state.firstSessionAt = snapshot.firstSessionAt;
+    state.lastSessionAt = snapshot.lastSessionAt;
+    return state;
+  }
+}
+
+export interface StateSnapshot {
+  v: 1;
+  /** The journal generation that continues this snapshot. */
+  generation: number;
+  header?: StateHeader;
+  tasks: TaskState[];
+  uploads: { sha256: string; url: string; at: string }[];
+  stats: { session: number; stats: RequestStats }[];
+  sessions: number;
+  firstSessionAt?: string;
+  lastSessionAt?: string;
+}
