@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { checkOptions } from './_check-options.js';
+import { FaultPlan } from './_faults.js';
+import type { ImageInfo } from './_image-info.js';
+import { LedgerRecorder } from './_ledger.js';
+import { uniqueVideo } from './_mp4.js';
+import { createPrng, type Prng } from './_prng.js';
+import { CrossfadeRenderer } from './_render.js';
+import { UrlSigner } from './_signing.js';
+import { TaskBook } from './_tasks.js';
+import { WindowLimiter } from './_window-limiter.js';
+import { SimulatorConfigError } from './errors.js';
+import { mergeOptions } from './options.js';
+import type { LimitOptions, ResolvedSimulatorOptions, SimulatorOptions } from './types.js';
+
+export interface StoredUpload extends ImageInfo {
+  sha256: string;
+  bytes: Buffer;
+}
+
+type LimitedClass = 'submit' | 'query' | 'upload';
+
+/** Everything a running simulator holds; handlers receive it. */
+export class SimState {
+  opts: ResolvedSimulatorOptions;
+  readonly seed: number;
+  readonly ledger: LedgerRecorder;
+  readonly tasks: TaskBook;
+  readonly faults: FaultPlan;
+  readonly uploads = new Map<string, StoredUpload>();
+  readonly ids: Prng;
+  readonly jitter: Prng;
+  readonly failures: Prng;
+  readonly signer: UrlSigner;
+  readonly renderer = new CrossfadeRenderer();
+  /** Rendered crossfades by task id (render: 'ffmpeg' only). */
+  readonly renders = new Map<string, Promise<Buffer | undefined>>();
+  /** Timers of delayed (slow) responses, cleared on close. */
+  readonly timers = new Set<NodeJS.Timeout>();
+  baseUrl = '';
+  private readonly limiters: Partial<Record<LimitedClass, WindowLimiter>> = {};
+  private readonly videoShas = new Map<string, string>();
+
+  constructor(
+    opts: ResolvedSimulatorOptions,
+    seed: number,
+    readonly fixture: Buffer,
+  ) {
+    this.opts = opts;
+    this.seed = seed;
+    this.ledger = new LedgerRecorder(opts.clock(), seed, opts.requestLogLimit);
+    this.tasks = new TaskBook(opts.limits.maxRunningPerKey ?? Number.POSITIVE_INFINITY, (...a) =>
+      this.ledger.concurrency(...a),
+    );
+    this.faults = new FaultPlan(opts.faults, createPrng(seed, 'faults'), (e, k) => this.ledger.fault(e, k));
+    this.ids = createPrng(seed, 'ids');
+    this.jitter = createPrng(seed, 'jitter');
+    this.failures = createPrng(seed, 'failures');
+    this.signer = new UrlSigner(createPrng(seed, 'signing').hex(16));
+    this.rebuildLimiters(opts.limits);
+  }
+
+  now(): number {
+    return this.opts.clock();
+  }
+
+  /** 0 when admitted, else ms until the class's window admits this key again. */
+  takeLimit(cls: LimitedClass, key: string, now: number): number {
+    return this.limiters[cls]?.take(key, now) ?? 0;
+  }
+
+  update(partial: Partial<SimulatorOptions>): void {
+    const { options, problems } = checkOptions(partial, 'code');
+    for (const k of ['port', 'host', 'seed'] as const) {
+      if (options[k] !== undefined)
+        problems.push({ key: k, expected: 'no change while running', found: 'a new value' });
+    }
+    if (problems.length > 0) throw new SimulatorConfigError(problems);
+    const before = this.opts;
+    this.opts = mergeOptions(before, options);
+    const limits = this.opts.limits;
+    this.rebuildLimiters(limits, before.limits);
+    if (limits.maxRunningPerKey !== before.limits.maxRunningPerKey)
+      this.tasks.setCap(limits.maxRunningPerKey);
+    if (options.faults) this.faults.set(this.opts.faults);
+    if (this.opts.requestLogLimit !== before.requestLogLimit)
+      this.ledger.resizeLog(this.opts.requestLogLimit);
+  }
+
+  /** The bytes of a result video: the fixture (or a rendered crossfade) plus a box that makes them unique. */
+  async videoBytes(taskId: string, index: number): Promise<{ body: Buffer; sha256: string }> {
+    const rendered = await this.renders.get(taskId);
+    const body = uniqueVideo(rendered ?? this.fixture, taskId, index);
+    const k = `${taskId}/${index}`;
+    let sha256 = this.videoShas.get(k);
+    if (sha256 === undefined) {
+      sha256 = createHash('sha256').update(body).digest('hex');
+      this.videoShas.set(k, sha256);
+    }
+    return { body, sha256 };
+  }
+
+  close(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.renderer.close();
+  }
+
+  private rebuildLimiters(limits: LimitOptions, before?: LimitOptions): void {
+    for (const cls of ['submit', 'query', 'upload'] as const) {
+      const limit = limits[cls];
+      const prev = before?.[cls];
+      if (before && prev?.max === limit?.max && prev?.windowMs === limit?.windowMs) continue;
+      if (limit) this.limiters[cls] = new WindowLimiter(limit);
+      else delete this.limiters[cls];
+    }
+  }
+}
