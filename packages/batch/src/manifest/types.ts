@@ -16,6 +16,8 @@ export interface SourceLocation {
   row?: number;
   /** The field / column name concerned. */
   field?: string;
+  /** YAML: the key path of the node, e.g. `tasks[3].duration` or `storyboard.frames[2]`. */
+  path?: string;
 }
 
 export type Severity = 'error' | 'warning';
@@ -25,7 +27,7 @@ export interface Problem {
   /**
    * A stable kind, e.g. `unknown-field`, `missing-field`, `invalid-value`, `duplicate-id`, `frame-missing`,
    * `frame-format`, `frame-too-large`, `aspect-mismatch`, `duplicate-task`, `yaml-syntax`, `csv-syntax`,
-   * `encoding`.
+   * `encoding`. The full list is `PROBLEM_KINDS` (problems.ts).
    */
   kind: string;
   /** The full human message, location included. */
@@ -127,6 +129,11 @@ export interface LoadOptions {
   strict?: boolean;
   /** Override the provider limits the frames are checked against. */
   limits?: { imageMaxBytes?: number; promptMaxChars?: number };
-  /** Force an encoding for CSV files (`utf-8`, `gbk`, …) instead of detecting it. */
+  /**
+   * Force an encoding for CSV files (`utf-8`, `gbk`, …) instead of detecting it. Wins over a job file's
+   * `tasks_csv: { encoding }`.
+   */
   encoding?: string;
+  /** Directory that displayed paths are made relative to. @default process.cwd() */
+  cwd?: string;
 }

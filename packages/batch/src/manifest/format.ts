@@ -1,0 +1,72 @@
+import type { Plan, Problem } from './types.js';
+
+/** `error: jobs/park.csv row 14, column duration: expected 5, 6 or 8, got "7" [invalid-value]` */
+export function formatProblem(problem: Problem): string {
+  return `${problem.severity}: ${problem.message} [${problem.kind}]`;
+}
+
+/** Errors, then warnings, each under its own heading; empty when there are none. */
+export function formatProblems(problems: readonly Problem[]): string {
+  const lines: string[] = [];
+  for (const severity of ['error', 'warning'] as const) {
+    const some = problems.filter((p) => p.severity === severity);
+    if (some.length === 0) continue;
+    if (lines.length > 0) lines.push('');
+    lines.push(`${some.length} ${severity}${some.length === 1 ? '' : 's'}:`);
+    for (const problem of some) lines.push(`  ${problem.message} [${problem.kind}]`);
+  }
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function showDefault(value: unknown): string {
+  return typeof value === 'string' && /^[\w.:-]+$/.test(value) ? value : JSON.stringify(value);
+}
+
+/** The plan in a few lines: what would be made, from what, and whether it may run. */
+export function formatPlanSummary(plan: Plan): string {
+  const s = plan.summary;
+  const lines = [
+    `Plan for job ${plan.job.name}: ${plural(s.tasks, 'task')} → ${plural(s.videos, 'video')}, ${plural(s.seconds, 'second')} of video`,
+    `  frames: ${plural(s.framesToUpload, 'distinct file')} to upload, ${plural(s.urlFrames, 'URL')} sent as given`,
+  ];
+  if (s.duplicateRows > 0)
+    lines.push(`  ${plural(s.duplicateRows, 'identical task')} folded into earlier ones`);
+  const defaults = Object.entries(s.defaults)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${showDefault(v)}`);
+  lines.push(`  defaults: ${defaults.join(', ')}`);
+  if (plan.job.schedule)
+    lines.push(`  schedule: ${plan.job.schedule} (${plan.job.timezone ?? 'local time'})`);
+  if (plan.job.out) lines.push(`  out: ${plan.job.out}`);
+  const verdict =
+    s.errors > 0
+      ? `invalid: ${plural(s.errors, 'error')}${s.warnings > 0 ? `, ${plural(s.warnings, 'warning')}` : ''}; nothing would be sent`
+      : `valid${s.warnings > 0 ? ` with ${plural(s.warnings, 'warning')}` : ''}`;
+  lines.push(verdict);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `flf2v validate --json`: versioned, with every problem; tasks are summarised, not listed. */
+export interface PlanJson {
+  schemaVersion: 1;
+  valid: boolean;
+  manifest: Plan['manifest'];
+  job: Plan['job'];
+  summary: Plan['summary'];
+  problems: Plan['problems'];
+}
+
+export function planToJson(plan: Plan): PlanJson {
+  return {
+    schemaVersion: 1,
+    valid: plan.summary.errors === 0,
+    manifest: plan.manifest,
+    job: plan.job,
+    summary: plan.summary,
+    problems: plan.problems,
+  };
+}

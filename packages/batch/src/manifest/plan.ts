@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { basename, extname, resolve } from 'node:path';
+import type { LoadContext } from './_context.js';
+import { readCsvTasks } from './csv.js';
+import { builtinDefaults } from './fields.js';
+import { finalize } from './finalize.js';
+import { DEFAULT_IMAGE_MAX_BYTES, FrameStore } from './frames.js';
+import { displayPath } from './location.js';
+import { ProblemSink } from './problems.js';
+import type { JobConfig, LoadOptions, Plan, PlannedTask, PlanSummary, TaskParams } from './types.js';
+import { readYamlJob } from './yaml.js';
+
+const FORMATS: Record<string, Plan['manifest']['format']> = {
+  '.yaml': 'yaml',
+  '.yml': 'yaml',
+  '.csv': 'csv',
+};
+
+/**
+ * Read and check a manifest completely (a YAML job file or a bare CSV) and plan its tasks. Every problem a
+ * user can fix is collected in `problems` (errors and warnings); the plan is valid when `summary.errors` is 0.
+ * Nothing is sent and nothing is written. Throws only on programming errors.
+ */
+export async function loadPlan(manifestPath: string, options: LoadOptions = {}): Promise<Plan> {
+  const cwd = options.cwd ?? process.cwd();
+  const path = resolve(cwd, manifestPath);
+  const file = displayPath(path, cwd);
+  const sink = new ProblemSink();
+  sink.registerFile(file);
+  const ctx: LoadContext = {
+    cwd,
+    sink,
+    frames: new FrameStore(options.limits?.imageMaxBytes ?? DEFAULT_IMAGE_MAX_BYTES),
+    rules:
+      options.limits?.promptMaxChars === undefined ? {} : { promptMaxChars: options.limits.promptMaxChars },
+    drafts: [],
+    fileHashes: [],
+  };
+  if (options.encoding !== undefined) ctx.encoding = options.encoding;
+  const extension = extname(path).toLowerCase();
+  const format = FORMATS[extension];
+  const job: JobConfig = { name: basename(path, extname(path)), limits: {} };
+  let defaults: Partial<TaskParams> = builtinDefaults().params;
+
+  if (format === undefined) {
+    sink.error(
+      'unsupported-format',
+      { file },
+      `expected a .yaml, .yml or .csv manifest, got ${extension === '' ? 'a file without extension' : `a ${extension} file`}`,
+    );
+  } else if (!(await isFile(path))) {
+    sink.error('file-missing', { file }, `manifest not found: ${file}`);
+  } else if (format === 'csv') {
+    await readCsvTasks(ctx, { path, defaults: builtinDefaults() });
+  } else {
+    defaults = (await readYamlJob(ctx, path, file, job)).defaults;
+  }
+  await ctx.frames.settled();
+  const { tasks, duplicateRows } = finalize(ctx, options.strict ?? false);
+  if (
+    ctx.drafts.length === 0 &&
+    format !== undefined &&
+    !sink.list.some((p) => p.severity === 'error' || p.kind === 'no-tasks')
+  ) {
+    sink.warn('no-tasks', { file }, 'the manifest has no tasks: nothing to do');
+  }
+  const problems = sink.sorted();
+  return {
+    manifest: { path, format: format ?? 'yaml', hash: manifestHash(ctx.fileHashes) },
+    job,
+    tasks,
+    problems,
+    summary: summarize(tasks, duplicateRows, problems, defaults),
+  };
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** One hash over the manifest and the CSV it includes: changes when either does. */
+function manifestHash(fileHashes: string[]): string {
+  return createHash('sha256').update(fileHashes.join('\n')).digest('hex');
+}
+
+function summarize(
+  tasks: PlannedTask[],
+  duplicateRows: number,
+  problems: Plan['problems'],
+  defaults: Partial<TaskParams>,
+): PlanSummary {
+  let videos = 0;
+  let seconds = 0;
+  const uploads = new Set<string>();
+  const urls = new Set<string>();
+  for (const task of tasks) {
+    videos += task.params.number_of_videos;
+    seconds += task.params.duration * task.params.number_of_videos;
+    for (const frame of [task.image, task.last_image]) {
+      if (frame.kind === 'file') uploads.add(frame.sha256);
+      else urls.add(frame.url);
+    }
+  }
+  const errors = problems.filter((p) => p.severity === 'error').length;
+  return {
+    tasks: tasks.length,
+    videos,
+    seconds,
+    framesToUpload: uploads.size,
+    urlFrames: urls.size,
+    duplicateRows,
+    errors,
+    warnings: problems.length - errors,
+    defaults,
+  };
+}
