@@ -1,3 +1,7 @@
+export { renderJson } from './json.js';
+export { renderJunit } from './junit.js';
+export { reportSchema } from './schema.js';
+export { computeTotals } from './totals.js';
 export type {
   RunMeta,
   RunSummary,
