@@ -1,3 +1,5 @@
+export type { HtmlOptions } from './html/page.js';
+export { defaultHtmlOptions, renderHtml } from './html/page.js';
 export { renderJson } from './json.js';
 export { renderJunit } from './junit.js';
 export { reportSchema } from './schema.js';
@@ -13,3 +15,5 @@ export type {
   Totals,
   VideoFile,
 } from './types.js';
+export type { WrittenReports } from './write.js';
+export { REPORT_FILES, writeReports } from './write.js';

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { renderHtml } from '../src/index.js';
+import { bulkSummary, CHINESE_PROMPT, HOSTILE_MESSAGE, realisticSummary, SCRIPT_PROMPT } from './_summary.js';
+
+function embedded(html: string, id: string): unknown {
+  const m = new RegExp(`<script type="application/json" id="${id}">([^<]*)</script>`).exec(html);
+  if (!m) throw new Error(`no #${id} in the page`);
+  return JSON.parse(m[1]!);
+}
+
+describe('renderHtml', () => {
+  const html = renderHtml(realisticSummary());
+
+  it('is one self-contained page: nothing refers to the network', () => {
+    expect(html).not.toMatch(/<link\b/i);
+    expect(html).not.toMatch(/<script[^>]+src=/i);
+    expect(html).not.toMatch(/@import|url\(\s*["']?https?:/i);
+    expect(html).not.toMatch(/(src|href)="https?:/i);
+    expect(html).toContain("default-src 'none'");
+  });
+
+  it('escapes user text in the overview and embeds the data so that it cannot close its element', () => {
+    expect(html).not.toContain('<script>alert');
+    expect(html).not.toContain('<img src=x');
+    expect(html).toContain('&lt;img src=x onerror=alert(2)&gt;');
+    const scripts = html.match(/<script\b/g) ?? [];
+    expect(scripts).toHaveLength(3);
+    const data = embedded(html, 'report-data') as { strings: string[] };
+    expect(data.strings).toEqual(expect.arrayContaining([SCRIPT_PROMPT, CHINESE_PROMPT, HOSTILE_MESSAGE]));
+    const raw = /id="report-data">([^<]*)<\/script>/.exec(html)![1]!;
+    expect(raw).not.toMatch(/[<>&\u2028\u2029]/);
+  });
+
+  it('reloads only while the run is going', () => {
+    const cfg = (h: string) => embedded(h, 'report-config') as { refreshSeconds: number; pageSize: number };
+    expect(cfg(html).refreshSeconds).toBe(0);
+    expect(cfg(renderHtml(realisticSummary('running'))).refreshSeconds).toBe(10);
+    expect(cfg(renderHtml(realisticSummary('running'), { refreshSeconds: 0 })).refreshSeconds).toBe(0);
+    expect(cfg(renderHtml(realisticSummary('interrupted'), { refreshSeconds: 5 })).refreshSeconds).toBe(0);
+  });
+
+  it('checks its options where they enter', () => {
+    expect(() => renderHtml(realisticSummary(), { pageSize: 0 })).toThrow(
+      /Expected `pageSize` to be an integer >= 1, got 0/,
+    );
+    expect(() => renderHtml(realisticSummary(), { refreshSeconds: -1 })).toThrow(/refreshSeconds/);
+  });
+
+  it('draws one timeline bar per task for a small run and stacked areas for a large one', () => {
+    expect(html.match(/<g class="bar"/g)).toHaveLength(30);
+    const big = renderHtml(bulkSummary(1_000));
+    expect(big).not.toContain('<g class="bar"');
+    expect(big.match(/<path class="area /g)).toHaveLength(6);
+  });
+
+  it('stays a few MB at 10,000 tasks', () => {
+    const summary = bulkSummary(10_000);
+    const started = performance.now();
+    const page = renderHtml(summary);
+    const ms = performance.now() - started;
+    const bytes = Buffer.byteLength(page);
+    // Not an assertion on time (see STYLE.md); the number is printed for the README.
+    console.log(
+      `report.html for 10,000 tasks: ${(bytes / 1e6).toFixed(2)} MB, rendered in ${ms.toFixed(0)} ms`,
+    );
+    expect(bytes).toBeLessThan(5_000_000);
+  });
+});
