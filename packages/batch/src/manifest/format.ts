@@ -1,3 +1,4 @@
+import { displayPath } from './location.js';
 import type { Plan, Problem } from './types.js';
 
 /** `error: jobs/park.csv row 14, column duration: expected 5, 6 or 8, got "7" [invalid-value]` */
@@ -27,7 +28,7 @@ function showDefault(value: unknown): string {
 }
 
 /** The plan in a few lines: what would be made, from what, and whether it may run. */
-export function formatPlanSummary(plan: Plan): string {
+export function formatPlanSummary(plan: Plan, cwd: string = process.cwd()): string {
   const s = plan.summary;
   const lines = [
     `Plan for job ${plan.job.name}: ${plural(s.tasks, 'task')} → ${plural(s.videos, 'video')}, ${plural(s.seconds, 'second')} of video`,
@@ -41,7 +42,7 @@ export function formatPlanSummary(plan: Plan): string {
   lines.push(`  defaults: ${defaults.join(', ')}`);
   if (plan.job.schedule)
     lines.push(`  schedule: ${plan.job.schedule} (${plan.job.timezone ?? 'local time'})`);
-  if (plan.job.out) lines.push(`  out: ${plan.job.out}`);
+  if (plan.job.out) lines.push(`  out: ${displayPath(plan.job.out, cwd)}`);
   const verdict =
     s.errors > 0
       ? `invalid: ${plural(s.errors, 'error')}${s.warnings > 0 ? `, ${plural(s.warnings, 'warning')}` : ''}; nothing would be sent`

@@ -31,8 +31,10 @@ type Measured = { ref: FrameRef } | { problem: { kind: ProblemKind; text: string
 
 const SCHEME = /^[a-z][a-z0-9+.-]+:\/\//i;
 
-export function mebibytes(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+/** `20,971,521 bytes (20.0 MB)`: exact, because a limit is often missed by a few bytes. */
+export function formatBytes(bytes: number): string {
+  const exact = `${bytes.toLocaleString('en-US')} bytes`;
+  return bytes < 1024 * 1024 ? exact : `${exact} (${(bytes / (1024 * 1024)).toFixed(1)} MB)`;
 }
 
 function sniffFormat(bytes: Uint8Array): 'png' | 'jpeg' | undefined {
@@ -67,7 +69,7 @@ async function measure(path: string, display: string, maxBytes: number): Promise
     };
   }
   if (size > maxBytes) {
-    const text = `${display} is ${mebibytes(size)}; the provider accepts frames of at most ${mebibytes(maxBytes)}`;
+    const text = `${display} is ${formatBytes(size)}; the provider accepts frames of at most ${formatBytes(maxBytes)}`;
     return { problem: { kind: 'frame-too-large', text } };
   }
   let bytes: Buffer;
