@@ -54,7 +54,7 @@ export function groupErrors(tasks: readonly TaskSummary[]): ErrorGroup[] {
 export function renderErrors(tasks: readonly TaskSummary[]): string {
   const groups = groupErrors(tasks);
   const body = groups.length
-    ? groups.map(renderGroup).join('')
+    ? `<div class="groups">${groups.map(renderGroup).join('')}</div>`
     : '<p class="empty">No failed or unknown tasks.</p>';
   const affected = groups.reduce((n, g) => n + g.tasks.length, 0);
   const count = groups.length
@@ -86,7 +86,7 @@ function renderGroup(g: ErrorGroup): string {
   const all = `<a class="show-all" href="#${e(hash(filter))}">${
     g.tasks.length > LISTED_TASKS ? `all ${int(g.tasks.length)} in the table →` : 'show in the table →'
   }</a>`;
-  return `<div class="error-group">
+  return `<div class="error-group${g.tasks.every((t) => t.status === 'unknown') ? ' unknown' : ''}">
 <div class="error-head"><code class="code">${e(g.code)}</code>${tag ? `<span class="tag ${tag}">${tag}</span>` : ''}<span class="n">${int(g.tasks.length)} task(s)</span></div>
 ${messages.length ? `<ul class="messages">${messages.join('')}</ul>` : ''}
 <div class="affected">${links.join('')}${all}</div>

@@ -8,7 +8,8 @@ const OUTCOMES = ['succeeded', 'failed', 'unknown', 'pending'] as const;
 /** The page header: job name, run state, where it came from, and a bar of outcomes so far. */
 export function renderHeader(summary: RunSummary, o: Overview): string {
   const { run, totals } = summary;
-  const done = totals.succeeded + totals.failed + totals.unknown;
+  // Unknown tasks are not finished: their outcome is open until they are re-sent or found out.
+  const done = totals.succeeded + totals.failed;
   const meta = [
     `<span title="manifest">${e(run.manifest)}</span>`,
     `<span title="run directory">${e(run.outDir)}</span>`,
