@@ -244,8 +244,11 @@ describe('report.html in Chromium', { timeout: 60_000 }, () => {
   });
 
   it.runIf(process.env.FLF2V_UPDATE_SCREENSHOT === '1')('updates docs/report.png', async () => {
-    const { page } = await open(html, '#task=shot-03', { width: 1280, height: 800 });
+    const { page } = await open(html, '#task=park%20bench%20%232', { width: 1280, height: 800 });
     await loadAllImages(page);
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('video')].every((v) => v.networkState === v.NETWORK_IDLE),
+    );
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(REPO, 'docs/report.png'), fullPage: true });
   });

@@ -41,6 +41,13 @@ describe('renderJson', () => {
     );
   });
 
+  it("accepts the README's runnable example", async () => {
+    // A string specifier: the example is plain JavaScript and has no type declarations.
+    const example: string = '../examples/render.mjs';
+    const { exampleSummary } = (await import(example)) as { exampleSummary: () => RunSummary };
+    expect(validate(JSON.parse(renderJson(exampleSummary())))).toBe(true);
+  });
+
   it('accepts 10,000 tasks', () => {
     expect(validate(JSON.parse(renderJson(bulkSummary(10_000))))).toBe(true);
   });
