@@ -280,7 +280,9 @@
     const filtered = list.length !== tasks.length ? ` (filtered from ${fmtInt(tasks.length)})` : '';
     ui.shown.textContent = list.length
       ? `${fmtInt(first + 1)}–${fmtInt(first + slice.length)} of ${fmtInt(list.length)} tasks${filtered}`
-      : `No task matches${filtered}`;
+      : tasks.length
+        ? `No task matches${filtered}`
+        : 'No tasks yet';
 
     const rows = [];
     for (const t of slice) {

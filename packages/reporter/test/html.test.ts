@@ -53,6 +53,18 @@ describe('renderHtml', () => {
     expect(big.match(/<path class="area /g)).toHaveLength(6);
   });
 
+  it('renders a run with no tasks yet, and tasks with no times', () => {
+    const empty = realisticSummary('running');
+    empty.tasks = [];
+    empty.totals = { tasks: 0, succeeded: 0, failed: 0, pending: 0, unknown: 0 };
+    const page = renderHtml(empty);
+    expect(page).toContain('No failed or unknown tasks.');
+    expect(page).toContain('Nothing has started yet.');
+    const planned = realisticSummary();
+    for (const t of planned.tasks.slice(10)) t.timings = {};
+    expect(renderHtml(planned)).toContain('20 task(s) have no recorded times yet.');
+  });
+
   it('stays a few MB at 10,000 tasks', () => {
     const summary = bulkSummary(10_000);
     const started = performance.now();
