@@ -1,3 +1,4 @@
+export { createClient } from './client.js';
 export {
   ApiError,
   type ApiErrorCode,
@@ -9,6 +10,24 @@ export {
   isFlf2vError,
   truncate,
 } from './errors.js';
+export {
+  type ClientOptions,
+  DEFAULT_BASE_URL,
+  DEFAULT_CONNECTIONS,
+  DEFAULT_ENDPOINTS,
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_MODERATION_PATTERNS,
+  DEFAULT_RATE_LIMIT_PATTERNS,
+  DEFAULT_RETRY,
+  DEFAULT_TIMEOUTS,
+  type Endpoints,
+  type NormalizedClientOptions,
+  normalizeClientOptions,
+  type RetryOptions,
+  type Route,
+  type TimeoutOptions,
+} from './options.js';
+export { REDACTED, redactError, redactText, redactUrl } from './redact.js';
 export {
   type CoerceOptions,
   type CoerceResult,
@@ -31,16 +50,21 @@ export {
   type TaskField,
   validateGenerationRequest,
 } from './request.js';
+export { parseRetryAfter } from './retry-after.js';
+export { parseProviderTimestamp } from './timestamp.js';
 export type {
+  AttemptEvent,
   CallClass,
   CallGate,
   CallOptions,
   CallOutcome,
   Client,
   DownloadResult,
+  Logger,
   ResultUrls,
   StatusResult,
   SubmitResult,
   TaskStatus,
   UploadInput,
+  UploadResult,
 } from './types.js';

@@ -1,3 +1,4 @@
+import type { EndpointName } from './errors.js';
 import type { GenerationRequest } from './request.js';
 
 /**
@@ -29,6 +30,13 @@ export interface StatusResult {
 
 export interface ResultUrls {
   urls: string[];
+  raw: unknown;
+}
+
+export interface UploadResult {
+  /** What goes into `input.image` / `input.last_image` (the provider's `data.fullPath`). */
+  url: string;
+  /** The parsed body (redacted), for diagnostics. */
   raw: unknown;
 }
 
@@ -68,8 +76,41 @@ export interface CallOutcome {
   retryAfterMs?: number;
 }
 
+/**
+ * One provider attempt as the client saw it, reported through `onAttempt` after the attempt ended and the
+ * retry decision was made (so `willRetry` and `delayMs` are final). Requests, 429s and retries are counted
+ * from these.
+ */
+export interface AttemptEvent {
+  endpoint: EndpointName;
+  callClass: CallClass;
+  /** 1 for the first try. */
+  attempt: number;
+  /** HTTP status, when a response arrived. */
+  status?: number;
+  /** The error code this attempt ended with; absent on success. */
+  code?: string;
+  /** From `acquire` resolving to the end of the attempt (gate wait excluded). */
+  durationMs: number;
+  willRetry: boolean;
+  /** The backoff before the next attempt, when `willRetry`. */
+  delayMs?: number;
+  /** What the server asked for in `Retry-After`, when it did. */
+  retryAfterMs?: number;
+}
+
+/** The subset of a pino logger the client uses. Core does not depend on pino. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  /** pino's; when present, debug objects are only built when debug is enabled. */
+  isLevelEnabled?(level: string): boolean;
+}
+
 export interface Client {
-  upload(input: UploadInput | string | Uint8Array, options?: CallOptions): Promise<{ url: string }>;
+  upload(input: UploadInput | string | Uint8Array, options?: CallOptions): Promise<UploadResult>;
   /** Never re-sent after an ambiguous failure: see `ApiError.maybeCreated`. */
   submit(request: GenerationRequest, options?: CallOptions): Promise<SubmitResult>;
   status(taskId: string, options?: CallOptions): Promise<StatusResult>;

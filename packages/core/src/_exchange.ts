@@ -1,0 +1,90 @@
+import { ApiError, type ApiErrorCode, type EndpointName } from './errors.js';
+import { redactError, redactText } from './redact.js';
+import type { CallClass } from './types.js';
+
+/**
+ * One logical call (all its attempts): what the errors and the attempt hooks say about it. Created once per
+ * call; `status` is overwritten by each attempt that got a response.
+ */
+export class Exchange {
+  status: number | undefined = undefined;
+
+  constructor(
+    readonly endpoint: EndpointName,
+    readonly callClass: CallClass,
+    readonly method: 'GET' | 'POST',
+    /** Shown in errors and logs: never a query string. */
+    readonly path: string,
+    readonly secrets: readonly string[],
+  ) {}
+}
+
+/**
+ * Where a failed request got to, which decides `maybeCreated` for a submit:
+ * - `not-sent`: it never reached the server (refused, DNS, connect timeout, local check);
+ * - `refused`: the server answered and the answer says nothing was done (4xx, 429, 503, code != 0);
+ * - `maybe`: it may have been processed (reset or timeout after sending, 500/502/504, unreadable 200).
+ */
+export type Delivery = 'not-sent' | 'refused' | 'maybe';
+
+/** Codes worth another attempt of the same call: the condition may clear by itself. */
+const TRANSIENT: ReadonlySet<string> = new Set([
+  'E_RATE_LIMITED',
+  'E_SERVER',
+  'E_NETWORK',
+  'E_TIMEOUT',
+  'E_BAD_RESPONSE',
+  'E_DOWNLOAD',
+]);
+
+export interface FailureDetail {
+  status?: number;
+  body?: string;
+  providerCode?: number | string;
+  providerMessage?: string;
+  retryAfterMs?: number;
+  cause?: unknown;
+  /** Overrides the verdict by code, e.g. a disk error during a download is not worth another attempt. */
+  retryable?: boolean;
+}
+
+/**
+ * The one place an `ApiError` is built for a call. `retryable` means "sending this same call again is safe
+ * and may succeed": a submit that may have created a task is therefore never retryable, whatever the code.
+ * `E_URL_EXPIRED` is retryable with a fresh URL (the download layer itself does not retry it).
+ */
+export function apiError(
+  ex: Exchange,
+  code: ApiErrorCode,
+  what: string,
+  delivery: Delivery,
+  detail: FailureDetail = {},
+): ApiError {
+  const maybeCreated = ex.endpoint === 'submit' ? delivery === 'maybe' : undefined;
+  const retryable =
+    detail.retryable ?? (code === 'E_URL_EXPIRED' || (TRANSIENT.has(code) && maybeCreated !== true));
+  let message = `${ex.endpoint} (${ex.method} ${ex.path}): ${what}`;
+  if (maybeCreated) message += '; the task may have been created, so the request was not re-sent';
+  const secrets = ex.secrets;
+  return new ApiError(
+    code,
+    redactText(message, secrets),
+    {
+      endpoint: ex.endpoint,
+      method: ex.method,
+      path: ex.path,
+      status: detail.status,
+      providerCode: detail.providerCode,
+      providerMessage:
+        detail.providerMessage === undefined ? undefined : redactText(detail.providerMessage, secrets),
+      body: detail.body === undefined ? undefined : redactText(detail.body, secrets),
+      retryAfterMs: detail.retryAfterMs,
+      maybeCreated,
+    },
+    { retryable, cause: detail.cause === undefined ? undefined : redactError(detail.cause, secrets) },
+  );
+}
+
+export function isTransient(code: string): boolean {
+  return TRANSIENT.has(code);
+}

@@ -1,0 +1,138 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { apiError, type Exchange, isTransient } from './_exchange.js';
+import { ApiError } from './errors.js';
+import type { RetryOptions } from './options.js';
+import type { AttemptEvent, CallGate, CallOutcome, Logger } from './types.js';
+
+/**
+ * The retry policy, wrapped around any single-attempt function (undici interceptor style): the attempt knows
+ * nothing about retries, and this layer knows nothing about HTTP beyond what an `ApiError` says.
+ *
+ * Per attempt: wait for the gate, run, settle the gate, decide, report (`onAttempt`, debug log), back off.
+ * Whether an error may be retried is the error's own `retryable` verdict, fixed where it was built
+ * (`_exchange.ts`): for a submit that verdict already excludes every failure after which the task may exist,
+ * so this loop cannot re-send an ambiguous submit however it is configured. What this layer adds: the
+ * attempt budget, full-jitter backoff, `Retry-After` as a floor, and handing a `Retry-After` beyond
+ * `maxRetryAfterMs` back to the caller instead of sleeping on it.
+ */
+
+export interface RetryHooks {
+  gate?: CallGate;
+  onAttempt?: (event: AttemptEvent) => void;
+  logger?: Logger;
+  /** A [0, 1) source for the jitter. @default Math.random */
+  random?: () => number;
+}
+
+/** Full jitter: uniform in [0, min(maxDelayMs, baseDelayMs × 2^(attempt-1))]. */
+export function backoffDelayMs(
+  attempt: number,
+  policy: Readonly<RetryOptions>,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.round(random() * ceiling);
+}
+
+const OK_OUTCOMES = new Map<number, CallOutcome>();
+
+function okOutcome(status: number): CallOutcome {
+  let outcome = OK_OUTCOMES.get(status);
+  if (!outcome) {
+    outcome = Object.freeze({ status, rateLimited: false });
+    OK_OUTCOMES.set(status, outcome);
+  }
+  return outcome;
+}
+
+function abortedBeforeSend(ex: Exchange, cause?: unknown): ApiError {
+  return apiError(ex, 'E_ABORTED', 'aborted by the caller before the request was sent', 'not-sent', {
+    cause,
+  });
+}
+
+function report(
+  ex: Exchange,
+  hooks: RetryHooks,
+  attempt: number,
+  startedMs: number,
+  error: ApiError | undefined,
+  delayMs: number | undefined,
+): void {
+  const { onAttempt, logger } = hooks;
+  const debug = logger !== undefined && (logger.isLevelEnabled?.('debug') ?? true);
+  if (!onAttempt && !debug) return;
+  const event: AttemptEvent = {
+    endpoint: ex.endpoint,
+    callClass: ex.callClass,
+    attempt,
+    status: ex.status,
+    code: error?.code,
+    durationMs: Math.round((performance.now() - startedMs) * 10) / 10,
+    willRetry: delayMs !== undefined,
+    delayMs,
+    retryAfterMs: error?.retryAfterMs,
+  };
+  if (onAttempt) onAttempt(event);
+  if (debug)
+    logger.debug(
+      { ...event, method: ex.method, path: ex.path },
+      error ? `${ex.endpoint} attempt failed` : `${ex.endpoint} ok`,
+    );
+}
+
+export async function withRetry<T>(
+  ex: Exchange,
+  policy: Readonly<RetryOptions>,
+  hooks: RetryHooks,
+  signal: AbortSignal | undefined,
+  run: (attempt: number) => Promise<T>,
+): Promise<T> {
+  const gate = hooks.gate;
+  for (let attempt = 1; ; attempt++) {
+    if (signal?.aborted) throw abortedBeforeSend(ex);
+    if (gate) {
+      try {
+        await gate.acquire(ex.callClass, signal);
+      } catch (error) {
+        if (signal?.aborted) throw abortedBeforeSend(ex, error);
+        throw error;
+      }
+    }
+    const startedMs = performance.now();
+    let failure: unknown;
+    try {
+      const value = await run(attempt);
+      gate?.settle(ex.callClass, okOutcome(ex.status ?? 200));
+      report(ex, hooks, attempt, startedMs, undefined, undefined);
+      return value;
+    } catch (error) {
+      failure = error;
+    }
+    const api = failure instanceof ApiError ? failure : undefined;
+    const retryAfterMs = api?.retryAfterMs;
+    gate?.settle(ex.callClass, {
+      status: ex.status,
+      rateLimited: api?.code === 'E_RATE_LIMITED',
+      retryAfterMs,
+    });
+    let delayMs: number | undefined;
+    if (
+      api?.retryable &&
+      isTransient(api.code) &&
+      attempt < policy.attempts &&
+      (retryAfterMs === undefined || retryAfterMs <= policy.maxRetryAfterMs) &&
+      !signal?.aborted
+    ) {
+      delayMs = Math.max(backoffDelayMs(attempt, policy, hooks.random), retryAfterMs ?? 0);
+    }
+    if (api) api.attempts = attempt;
+    report(ex, hooks, attempt, startedMs, api, delayMs);
+    if (delayMs === undefined) throw failure;
+    try {
+      await sleep(delayMs, undefined, { signal });
+    } catch (error) {
+      throw abortedBeforeSend(ex, error);
+    }
+  }
+}

@@ -1,0 +1,304 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Dispatcher } from 'undici';
+import { statusError } from './_classify.js';
+import { apiError, Exchange } from './_exchange.js';
+import { transportError } from './_http.js';
+import { type RetryHooks, withRetry } from './_retry.js';
+import type { ApiError } from './errors.js';
+import type { RetryOptions, TimeoutOptions } from './options.js';
+import { redactUrl } from './redact.js';
+import type { DownloadResult } from './types.js';
+
+/**
+ * Downloading a result video so that a crash never leaves a file that looks finished but is not:
+ *
+ * bytes stream into `<dest>.part` while being hashed; the length is checked against what the server announced;
+ * the part file is fsynced, renamed over `<dest>` (atomic on one filesystem) and the directory fsynced so the
+ * rename itself survives a power cut. A `.part` left by an earlier attempt — or an earlier process — is
+ * resumed with `Range: bytes=<size>-`; a server that ignores the range (200) or answers with another start
+ * restarts it from zero. Within one call, `If-Range` with the first answer's validator guards against the file
+ * changing between attempts; across processes no validator survives, so a resumed file relies on result
+ * videos being immutable (they are: a task's outputs never change).
+ *
+ * The key is only sent to the provider's own origin: result URLs are usually signed URLs on a CDN.
+ */
+
+export interface DownloadContext {
+  dispatcher: Dispatcher;
+  timeouts: Readonly<TimeoutOptions>;
+  retry: Readonly<RetryOptions>;
+  hooks: RetryHooks;
+  secrets: readonly string[];
+  /** The origin that gets `authorization` (the provider's own). */
+  authOrigin: string;
+  authorization: string;
+  userAgent: string;
+}
+
+const MAX_REDIRECTS = 5;
+const SNIPPET_BYTES = 8 * 1024;
+
+interface Validator {
+  value?: string;
+}
+
+function fsError(ex: Exchange, what: string, error: unknown): ApiError {
+  const code = (error as { code?: string }).code ?? 'error';
+  return apiError(ex, 'E_DOWNLOAD', `${what} (${code})`, 'not-sent', { cause: error, retryable: false });
+}
+
+async function partSize(part: string): Promise<number> {
+  try {
+    return (await stat(part)).size;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return 0;
+    throw error;
+  }
+}
+
+async function snippet(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (size >= SNIPPET_BYTES) {
+        body.destroy();
+        break;
+      }
+    }
+  } catch {
+    // The status decides; a body we cannot read adds nothing.
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function hashExisting(hash: Hash, part: string, bytes: number): Promise<void> {
+  for await (const chunk of createReadStream(part, { start: 0, end: bytes - 1 }))
+    hash.update(chunk as Buffer);
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Some filesystems refuse to fsync a directory; the rename is still atomic there.
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** `bytes START-END/TOTAL` → start and total (undefined total for `*`). */
+function contentRange(value: unknown): { start?: number; total?: number } {
+  const m = typeof value === 'string' ? /^\s*bytes\s+(?:(\d+)-\d+|\*)\/(\d+|\*)\s*$/i.exec(value) : null;
+  if (!m) return {};
+  return {
+    start: m[1] === undefined ? undefined : Number(m[1]),
+    total: m[2] === '*' || m[2] === undefined ? undefined : Number(m[2]),
+  };
+}
+
+function lengthOf(value: unknown): number | undefined {
+  return typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+async function finish(ex: Exchange, part: string, dest: string, handle: FileHandle): Promise<void> {
+  try {
+    await handle.sync();
+  } catch (error) {
+    throw fsError(ex, 'cannot fsync the part file', error);
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(part, dest);
+  } catch (error) {
+    throw fsError(ex, `cannot rename the part file to ${JSON.stringify(dest)}`, error);
+  }
+  await fsyncDir(dirname(dest));
+}
+
+async function attempt(
+  ctx: DownloadContext,
+  ex: Exchange,
+  url: string,
+  dest: string,
+  validator: Validator,
+  signal: AbortSignal | undefined,
+): Promise<DownloadResult> {
+  const part = `${dest}.part`;
+  let offset: number;
+  try {
+    offset = await partSize(part);
+  } catch (error) {
+    throw fsError(ex, 'cannot read the part file', error);
+  }
+  let target = new URL(url);
+  let res: Dispatcher.ResponseData;
+  let authSent = false;
+  for (let redirects = 0; ; redirects++) {
+    authSent = target.origin === ctx.authOrigin;
+    const headers: Record<string, string> = { 'user-agent': ctx.userAgent, 'accept-encoding': 'identity' };
+    if (authSent) headers.authorization = ctx.authorization;
+    if (offset > 0) {
+      headers.range = `bytes=${offset}-`;
+      if (validator.value) headers['if-range'] = validator.value;
+    }
+    try {
+      res = await ctx.dispatcher.request({
+        origin: target.origin,
+        path: target.pathname + target.search,
+        method: 'GET',
+        headers,
+        signal,
+        headersTimeout: ctx.timeouts.headersMs,
+        bodyTimeout: ctx.timeouts.bodyMs,
+      });
+    } catch (error) {
+      throw transportError(ex, error, signal);
+    }
+    ex.status = res.statusCode;
+    const location = res.headers.location;
+    if (res.statusCode >= 300 && res.statusCode < 400 && typeof location === 'string') {
+      await res.body.dump();
+      if (redirects >= MAX_REDIRECTS)
+        throw apiError(ex, 'E_BAD_RESPONSE', `more than ${MAX_REDIRECTS} redirects`, 'maybe');
+      target = new URL(location, target);
+      continue;
+    }
+    break;
+  }
+  const status = res.statusCode;
+  if (status === 416 && offset > 0) {
+    // The part may already be whole (a crash between the last byte and the rename).
+    const { total } = contentRange(res.headers['content-range']);
+    await res.body.dump();
+    if (total === offset) {
+      const hash = createHash('sha256');
+      await hashExisting(hash, part, offset);
+      const handle = await open(part, 'r+');
+      await finish(ex, part, dest, handle);
+      return { bytes: offset, sha256: hash.digest('hex') };
+    }
+    await unlink(part).catch(() => {});
+    throw apiError(
+      ex,
+      'E_DOWNLOAD',
+      `the server refused to resume at byte ${offset} (HTTP 416); restarting`,
+      'maybe',
+      { status },
+    );
+  }
+  if (status !== 200 && status !== 206) {
+    const text = await snippet(res.body);
+    const detail = { status, body: text };
+    if (status === 403 || status === 404 || status === 410 || (status === 401 && !authSent)) {
+      throw apiError(
+        ex,
+        'E_URL_EXPIRED',
+        `the result URL was refused (HTTP ${status}); ask for the result again`,
+        'refused',
+        detail,
+      );
+    }
+    throw statusError(
+      ex,
+      { status, headers: res.headers, text },
+      { isModeration: () => false, isRateLimit: () => false },
+    );
+  }
+
+  let start = 0;
+  let expected = lengthOf(res.headers['content-length']);
+  if (status === 206) {
+    const range = contentRange(res.headers['content-range']);
+    if (range.start !== offset) {
+      await res.body.dump().catch(() => {});
+      await unlink(part).catch(() => {});
+      throw apiError(
+        ex,
+        'E_DOWNLOAD',
+        `asked for bytes from ${offset}, got a range starting at ${range.start ?? '?'}; restarting`,
+        'maybe',
+        {
+          status,
+        },
+      );
+    }
+    start = offset;
+    expected = range.total ?? (expected === undefined ? undefined : offset + expected);
+  }
+  if (!validator.value) {
+    const etag = res.headers.etag;
+    const lastModified = res.headers['last-modified'];
+    if (typeof etag === 'string' && !etag.startsWith('W/')) validator.value = etag;
+    else if (typeof lastModified === 'string') validator.value = lastModified;
+  }
+
+  const hash = createHash('sha256');
+  let handle: FileHandle;
+  try {
+    if (start > 0) await hashExisting(hash, part, start);
+    handle = await open(part, start > 0 ? 'a' : 'w');
+  } catch (error) {
+    await res.body.dump().catch(() => {});
+    throw fsError(ex, 'cannot open the part file', error);
+  }
+  let written = start;
+  try {
+    for await (const chunk of res.body) {
+      hash.update(chunk as Buffer);
+      await handle.write(chunk as Buffer);
+      written += (chunk as Buffer).length;
+    }
+  } catch (error) {
+    await handle.close();
+    // What arrived is on disk; the next attempt resumes from there.
+    if ((error as { syscall?: string }).syscall === 'write')
+      throw fsError(ex, 'cannot write the part file', error);
+    throw transportError(ex, error, signal);
+  }
+  if (expected !== undefined && written !== expected) {
+    await handle.close();
+    if (written > expected) await unlink(part).catch(() => {});
+    throw apiError(ex, 'E_DOWNLOAD', `received ${written} bytes, the server announced ${expected}`, 'maybe', {
+      status,
+    });
+  }
+  await finish(ex, part, dest, handle);
+  return { bytes: written, sha256: hash.digest('hex') };
+}
+
+/** Download `url` to `dest` (see the module comment). Errors name the URL without its query string. */
+export async function downloadToFile(
+  ctx: DownloadContext,
+  url: string,
+  dest: string,
+  signal: AbortSignal | undefined,
+): Promise<DownloadResult> {
+  const ex = new Exchange('download', 'download', 'GET', redactUrl(String(url)), ctx.secrets);
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw apiError(ex, 'E_INVALID_REQUEST', 'expected an http(s) URL', 'not-sent');
+  }
+  if (typeof dest !== 'string' || dest === '')
+    throw apiError(ex, 'E_INVALID_REQUEST', 'expected a destination path', 'not-sent');
+  try {
+    await mkdir(dirname(dest), { recursive: true });
+  } catch (error) {
+    throw fsError(ex, `cannot create the directory of ${JSON.stringify(dest)}`, error);
+  }
+  const validator: Validator = {};
+  return withRetry(ex, ctx.retry, ctx.hooks, signal, () => attempt(ctx, ex, url, dest, validator, signal));
+}
