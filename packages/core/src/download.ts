@@ -4,6 +4,7 @@ import { type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/prom
 import { dirname } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { statusError } from './_classify.js';
+import { syncDirectory } from './_dirsync.js';
 import { apiError, Exchange } from './_exchange.js';
 import { transportError } from './_http.js';
 import { type RetryHooks, withRetry } from './_retry.js';
@@ -17,7 +18,7 @@ import type { DownloadResult } from './types.js';
  *
  * bytes stream into `<dest>.part` while being hashed; the length is checked against what the server announced;
  * the part file is fsynced, renamed over `<dest>` (atomic on one filesystem) and the directory fsynced so the
- * rename itself survives a power cut. A `.part` left by an earlier attempt — or an earlier process — is
+ * rename itself survives a power cut (`_dirsync.ts` shares one directory fsync among concurrent downloads). A `.part` left by an earlier attempt — or an earlier process — is
  * resumed with `Range: bytes=<size>-`; a server that ignores the range (200) or answers with another start
  * restarts it from zero. Within one call, `If-Range` with the first answer's validator guards against the file
  * changing between attempts; across processes no validator survives, so a resumed file relies on result
@@ -82,15 +83,14 @@ async function hashExisting(hash: Hash, part: string, bytes: number): Promise<vo
     hash.update(chunk as Buffer);
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
+/** Open the part file, creating its directory on first use (one mkdir per new directory, not per file). */
+async function openPart(part: string, flags: 'a' | 'w'): Promise<FileHandle> {
   try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Some filesystems refuse to fsync a directory; the rename is still atomic there.
-  } finally {
-    await handle?.close();
+    return await open(part, flags);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ENOENT') throw error;
+    await mkdir(dirname(part), { recursive: true });
+    return await open(part, flags);
   }
 }
 
@@ -110,7 +110,8 @@ function lengthOf(value: unknown): number | undefined {
 
 async function finish(ex: Exchange, part: string, dest: string, handle: FileHandle): Promise<void> {
   try {
-    await handle.sync();
+    // fdatasync: contents and size, without the timestamps a full fsync would also flush.
+    await handle.datasync();
   } catch (error) {
     throw fsError(ex, 'cannot fsync the part file', error);
   } finally {
@@ -121,7 +122,7 @@ async function finish(ex: Exchange, part: string, dest: string, handle: FileHand
   } catch (error) {
     throw fsError(ex, `cannot rename the part file to ${JSON.stringify(dest)}`, error);
   }
-  await fsyncDir(dirname(dest));
+  await syncDirectory(dirname(dest));
 }
 
 async function attempt(
@@ -245,7 +246,7 @@ async function attempt(
   let handle: FileHandle;
   try {
     if (start > 0) await hashExisting(hash, part, start);
-    handle = await open(part, start > 0 ? 'a' : 'w');
+    handle = await openPart(part, start > 0 ? 'a' : 'w');
   } catch (error) {
     await res.body.dump().catch(() => {});
     throw fsError(ex, 'cannot open the part file', error);
@@ -294,11 +295,6 @@ export async function downloadToFile(
   }
   if (typeof dest !== 'string' || dest === '')
     throw apiError(ex, 'E_INVALID_REQUEST', 'expected a destination path', 'not-sent');
-  try {
-    await mkdir(dirname(dest), { recursive: true });
-  } catch (error) {
-    throw fsError(ex, `cannot create the directory of ${JSON.stringify(dest)}`, error);
-  }
   const validator: Validator = {};
   return withRetry(ex, ctx.retry, ctx.hooks, signal, () => attempt(ctx, ex, url, dest, validator, signal));
 }
