@@ -87,7 +87,13 @@ export function checkOptions(input: unknown, source: 'code' | 'yaml'): CheckedOp
   // Never echo a key back, not even a malformed one.
   if ('key' in raw) {
     if (typeof raw.key === 'string' && raw.key.length > 0) out.key = raw.key;
-    else if (raw.key !== undefined) c.fail('key', 'a non-empty string', typeof raw.key);
+    else if (raw.key !== undefined) {
+      c.problems.push({
+        key: 'key',
+        expected: 'a non-empty string',
+        found: `a value of type ${typeof raw.key}`,
+      });
+    }
   }
   if ('seed' in raw && raw.seed !== undefined) set('seed', c.int('seed', raw.seed, 0, 2 ** 53 - 1));
   if ('clock' in raw && source === 'code' && raw.clock !== undefined) {

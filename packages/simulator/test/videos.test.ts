@@ -1,0 +1,155 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fakeClock, png, result, start, submit, submitTask, upload, body as validBody } from './_helpers.js';
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const bytesOf = async (url: string, init?: RequestInit) => {
+  const res = await fetch(url, init);
+  return { res, bytes: Buffer.from(await res.arrayBuffer()) };
+};
+const urlsOf = async (sim: Parameters<typeof result>[0], id: string): Promise<string[]> =>
+  (await result(sim, id)).body.data.urls;
+
+function hasFfprobe(): boolean {
+  try {
+    execFileSync('ffprobe', ['-version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('result videos', () => {
+  it('are MP4s, unique per task and index, matching the ledger', async () => {
+    const sim = await start();
+    const a = await urlsOf(sim, await submitTask(sim, { number_of_videos: 2 }));
+    const b = await urlsOf(sim, await submitTask(sim));
+    const files = await Promise.all([...a, ...b].map(async (u) => (await bytesOf(u)).bytes));
+    for (const f of files) {
+      expect(f.subarray(4, 8).toString('latin1')).toBe('ftyp');
+    }
+    expect(new Set(files.map(sha)).size).toBe(3);
+    const videos = sim.ledger().videos;
+    expect(videos).toHaveLength(3);
+    for (const [i, f] of files.entries()) {
+      const v = videos[i]!;
+      expect(v.sha256).toBe(sha(f));
+      expect(v.bytes).toBe(f.length);
+      expect(v.downloads).toBe(1);
+    }
+  });
+
+  it.runIf(hasFfprobe())('stay playable (ffprobe reads a 1 s h264 stream)', async () => {
+    const sim = await start();
+    const [url] = await urlsOf(sim, await submitTask(sim));
+    const { bytes } = await bytesOf(url!);
+    const dir = mkdtempSync(join(tmpdir(), 'flf2v-sim-video-'));
+    try {
+      const file = join(dir, 'v.mp4');
+      writeFileSync(file, bytes);
+      const out = execFileSync('ffprobe', [
+        '-v',
+        'error',
+        '-show_entries',
+        'stream=codec_name:format=duration',
+        '-of',
+        'json',
+        file,
+      ]);
+      const info = JSON.parse(out.toString());
+      expect(info.streams[0].codec_name).toBe('h264');
+      expect(Number(info.format.duration)).toBeGreaterThan(0.5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('honour Range: a-b, a-, -n, and 416 past the end', async () => {
+    const sim = await start();
+    const [url] = await urlsOf(sim, await submitTask(sim));
+    const { bytes: whole, res: full } = await bytesOf(url!);
+    expect(full.headers.get('accept-ranges')).toBe('bytes');
+    const size = whole.length;
+
+    const mid = await bytesOf(url!, { headers: { range: 'bytes=10-19' } });
+    expect(mid.res.status).toBe(206);
+    expect(mid.res.headers.get('content-range')).toBe(`bytes 10-19/${size}`);
+    expect(mid.bytes.equals(whole.subarray(10, 20))).toBe(true);
+
+    const tail = await bytesOf(url!, { headers: { range: 'bytes=100-' } });
+    expect(tail.bytes.equals(whole.subarray(100))).toBe(true);
+
+    const suffix = await bytesOf(url!, { headers: { range: 'bytes=-16' } });
+    expect(suffix.res.headers.get('content-range')).toBe(`bytes ${size - 16}-${size - 1}/${size}`);
+    expect(suffix.bytes.equals(whole.subarray(size - 16))).toBe(true);
+
+    const past = await fetch(url!, { headers: { range: `bytes=${size}-` } });
+    expect(past.status).toBe(416);
+    expect(past.headers.get('content-range')).toBe(`bytes */${size}`);
+    await past.body?.cancel();
+
+    // Resuming from a partial file gives the same bytes.
+    const rest = await bytesOf(url!, { headers: { range: `bytes=${size - 100}-` } });
+    expect(Buffer.concat([whole.subarray(0, size - 100), rest.bytes]).equals(whole)).toBe(true);
+    expect(sim.ledger().videos[0]).toMatchObject({ downloads: 1, rangeRequests: 4 });
+  });
+
+  it('answer HEAD with the length and no body', async () => {
+    const sim = await start();
+    const [url] = await urlsOf(sim, await submitTask(sim));
+    const head = await fetch(url!, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers.get('content-length'))).toBeGreaterThan(1000);
+    expect(head.headers.get('content-type')).toBe('video/mp4');
+  });
+
+  it('expire after urlTtlMs (403), and a new result query signs fresh URLs', async () => {
+    const t = fakeClock();
+    const sim = await start({ clock: t.clock, timings: { urlTtlMs: 60_000 } });
+    const id = await submitTask(sim);
+    const [old] = await urlsOf(sim, id);
+    t.advance(60_000);
+    expect((await fetch(old!)).status).toBe(200);
+    t.advance(1);
+    const expired = await fetch(old!);
+    expect(expired.status).toBe(403);
+    expect(await expired.json()).toMatchObject({ message: expect.stringMatching(/expired/) });
+    const [fresh] = await urlsOf(sim, id);
+    expect(fresh).not.toBe(old);
+    const { res, bytes } = await bytesOf(fresh!);
+    expect(res.status).toBe(200);
+    expect(sha(bytes)).toBe(sim.ledger().videos[0]!.sha256);
+  });
+
+  it('refuse tampered signatures and unknown videos', async () => {
+    const sim = await start();
+    const id = await submitTask(sim);
+    const [url] = await urlsOf(sim, id);
+    expect((await fetch(url!.replace(/sig=[0-9a-f]/, 'sig=x'))).status).toBe(403);
+    expect((await fetch(url!.replace(/expires=\d+/, 'expires=99999999999999'))).status).toBe(403);
+    expect((await fetch(url!.replace('/0.mp4', '/1.mp4'))).status).toBe(403);
+    expect((await fetch(`${sim.url}/videos/${id}/0.mp4`)).status).toBe(403);
+  });
+});
+
+describe('render: ffmpeg', () => {
+  it.runIf(hasFfprobe())('renders a crossfade of the uploaded frames, still unique per video', async () => {
+    const sim = await start({ render: 'ffmpeg' });
+    const a = (await upload(sim, png(64, 36, 1))).body.data.fullPath;
+    const b = (await upload(sim, png(64, 36, 7))).body.data.fullPath;
+    const r = await submit(sim, validBody({ image: a, last_image: b, number_of_videos: 2 }));
+    const [u0, u1] = await urlsOf(sim, r.body.data.taskId);
+    const v0 = (await bytesOf(u0!)).bytes;
+    const v1 = (await bytesOf(u1!)).bytes;
+    expect(v0.subarray(4, 8).toString('latin1')).toBe('ftyp');
+    expect(sha(v0)).not.toBe(sha(v1));
+    // Larger than the shipped 160x90 clip: it is a real render at 320 px wide.
+    const plain = await start();
+    const [p] = await urlsOf(plain, await submitTask(plain));
+    expect(v0.length).not.toBe((await bytesOf(p!)).bytes.length);
+  });
+});
