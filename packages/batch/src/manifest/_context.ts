@@ -1,30 +1,34 @@
-import type { RequestRules } from '@flf2v/core';
+import type { CoerceOptions, RequestRules } from '@flf2v/core';
 import type { FrameEntry, FrameStore } from './frames.js';
 import type { ProblemSink } from './problems.js';
 import type { SourceLocation, TaskParams } from './types.js';
 
-/** A task as a loader reads it, before frames are measured and its key is known. Kept lean: 100,000 of them. */
+/**
+ * A task as a loader reads it. It has the planned task's fields in the same order and becomes that task once
+ * its frames are measured (frame entries swapped for their refs, key and id set): a 100,000-row plan is not
+ * built twice. What only some drafts need (invalid, frame locations) lives in side tables of the context.
+ */
 export interface TaskDraft {
   /** The user's id, when given and valid. */
-  id?: string;
+  id: string | undefined;
+  /** Empty until frames are measured. */
+  key: string;
+  /** Defaults applied, then the task's own values. */
+  params: Partial<TaskParams>;
+  image: FrameEntry | undefined;
+  last_image: FrameEntry | undefined;
   /** Where the task is: a CSV row or a YAML node. */
   source: SourceLocation;
-  /** Defaults applied, then the task's own values (shared with the planned task: not copied again). */
-  params: Partial<TaskParams>;
-  image?: FrameEntry;
-  last_image?: FrameEntry;
-  /** Where each frame was written, when that is not simply `source` plus the field name (YAML, defaults). */
-  frameLocs?: { image?: SourceLocation; last_image?: SourceLocation };
-  /** A problem was already reported for this task: it will not be planned. */
-  invalid: boolean;
-  /** Set once frames are measured. */
-  key?: string;
-  /** Identical to an earlier task and folded into it. */
-  folded?: boolean;
 }
 
+/** Where each frame was written, when that is not simply the task's `source` plus the field (YAML, defaults). */
+export type FrameLocs = { image?: SourceLocation; last_image?: SourceLocation };
+
 /** The job's defaults: built-in ones, then `defaults:` (frames included, resolved against the job file). */
-export type Defaults = Omit<TaskDraft, 'id' | 'source' | 'invalid' | 'key' | 'folded'>;
+export type Defaults = Pick<TaskDraft, 'params'> & Partial<Pick<TaskDraft, 'image' | 'last_image'>>;
+
+/** What fields are set on: a task, or the job's defaults. */
+export type FieldTarget = Defaults & { id?: string | undefined };
 
 /** What every loader shares while reading one manifest. */
 export interface LoadContext {
@@ -37,4 +41,15 @@ export interface LoadContext {
   drafts: TaskDraft[];
   /** sha256 of each file read (the job file, then its CSV), for `Plan.manifest.hash`. */
   fileHashes: string[];
+  /** `coerceTaskField` options, made once: CSV cells (text) and YAML values (typed). */
+  coerce: { text: CoerceOptions; typed: CoerceOptions };
+  /** Interned field values that repeat across rows (model, resolution, negative prompt). */
+  strings: Map<string, string>;
+  /** Drafts with a reported problem: they will not be planned. */
+  invalid: Set<object>;
+  frameLocs: Map<object, FrameLocs>;
+}
+
+export function markInvalid(ctx: LoadContext, target: object): void {
+  ctx.invalid.add(target);
 }

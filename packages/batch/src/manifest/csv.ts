@@ -1,15 +1,17 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { finished } from 'node:stream/promises';
 import type { TaskField } from '@flf2v/core';
 import { type CsvError, type Options, parse } from 'csv-parse';
-import type { Defaults, LoadContext, TaskDraft } from './_context.js';
+import { type Defaults, type LoadContext, markInvalid, type TaskDraft } from './_context.js';
 import { suggest } from './_suggest.js';
 import { chooseEncoding, decodeStream, scanFile } from './encoding.js';
 import {
   isTaskField,
   missingFields,
   newDraft,
+  type SetFieldOptions,
   setField,
   setId,
   TASK_KEYS,
@@ -84,14 +86,16 @@ export async function readCsvTasks(ctx: LoadContext, source: CsvSource): Promise
 
   const reader = new CsvRowReader(ctx, source, file);
   let row = 0;
-  const options: Options<{ row: number; cells: string[] }, string[]> = {
+  const options: Options<null, string[]> = {
     bom: true,
     relax_column_count: true,
     relax_quotes: true,
     skip_records_with_error: true,
+    // Rows are handled as they are parsed and never queued: their cells die young, which keeps memory flat.
     on_record: (cells: string[]) => {
       row++;
-      return { row, cells };
+      reader.take(row, cells);
+      return null;
     },
     on_skip: (error) => {
       row++;
@@ -105,9 +109,8 @@ export async function readCsvTasks(ctx: LoadContext, source: CsvSource): Promise
   decoded.on('error', (error) => parser.destroy(error));
   decoded.pipe(parser);
   try {
-    for await (const record of parser as AsyncIterable<{ row: number; cells: string[] }>) {
-      reader.take(record.row, record.cells);
-    }
+    parser.resume();
+    await finished(parser);
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
     ctx.sink.error('csv-syntax', { file, row: row + 1 }, `cannot read the rest of the file: ${text}`);
@@ -119,6 +122,7 @@ export async function readCsvTasks(ctx: LoadContext, source: CsvSource): Promise
 class CsvRowReader {
   private header: Header | undefined;
   private readonly baseDir: string;
+  private readonly fieldOptions: SetFieldOptions;
   /** Required fields with neither a column nor a default: reported once, at the header. */
   private absent = new Set<string>();
   private rows = 0;
@@ -129,6 +133,7 @@ class CsvRowReader {
     private readonly file: string,
   ) {
     this.baseDir = dirname(source.path);
+    this.fieldOptions = { baseDir: this.baseDir, fromText: true, rowLoc: true };
   }
 
   take(row: number, cells: string[]): void {
@@ -189,7 +194,7 @@ class CsvRowReader {
       sink.error('unknown-field', loc, text);
       return 'skip';
     });
-    for (const field of missingFields(newDraft(this.source.defaults, { file: this.file }))) {
+    for (const field of missingFields(this.source.defaults)) {
       if (!seen.has(field)) {
         this.absent.add(field);
         if (!meant.has(field))
@@ -205,8 +210,8 @@ class CsvRowReader {
 
   private readRow(header: Header, row: number, cells: string[]): TaskDraft {
     const { ctx, file } = this;
-    const draft = newDraft(this.source.defaults, { file, row });
-    if (this.absent.size > 0) draft.invalid = true;
+    const draft = newDraft(ctx, this.source.defaults, { file, row });
+    if (this.absent.size > 0) markInvalid(ctx, draft);
     const idCell = header.idIndex >= 0 ? cells[header.idIndex]?.trim() : undefined;
     if (idCell) {
       if (idCell.includes(REPLACEMENT)) this.undecodable(draft, row, 'id');
@@ -224,14 +229,7 @@ class CsvRowReader {
       }
       const ok = cell.includes(REPLACEMENT)
         ? this.undecodable(draft, row, column)
-        : setField(
-            ctx,
-            draft,
-            column,
-            cell,
-            { file, row, field: column },
-            { baseDir: this.baseDir, fromText: true },
-          );
+        : setField(ctx, draft, column, cell, draft.source, this.fieldOptions);
       if (!ok) failed.push(column);
     }
     if (extra > 0) {
@@ -241,7 +239,7 @@ class CsvRowReader {
         `expected cells only under named columns, found ${extra} more (the header in row ${header.row} names ${header.columns.filter((c) => c !== 'nameless').length} columns)`,
         draft.id,
       );
-      draft.invalid = true;
+      markInvalid(ctx, draft);
     }
     for (const field of missingFields(draft, failed)) {
       if (this.absent.has(field)) continue;
@@ -251,7 +249,7 @@ class CsvRowReader {
         `expected a value for ${field} (required), found an empty cell and no default`,
         draft.id,
       );
-      draft.invalid = true;
+      markInvalid(ctx, draft);
     }
     return draft;
   }
@@ -263,7 +261,7 @@ class CsvRowReader {
       'contains undecodable bytes (shown as �): the file is not in the encoding it was read as; give it with --encoding or tasks_csv: { encoding }',
       draft.id,
     );
-    draft.invalid = true;
+    markInvalid(this.ctx, draft);
     return false;
   }
 }

@@ -6,7 +6,13 @@ import {
   TASK_FIELDS,
   type TaskField,
 } from '@flf2v/core';
-import type { Defaults, LoadContext, TaskDraft } from './_context.js';
+import {
+  type Defaults,
+  type FieldTarget,
+  type LoadContext,
+  markInvalid,
+  type TaskDraft,
+} from './_context.js';
 import { didYouMean } from './_suggest.js';
 import { checkId } from './ids.js';
 import type { SourceLocation, TaskParams } from './types.js';
@@ -40,15 +46,43 @@ export function unknownKeyText(what: string, key: string, allowed: readonly stri
   return `unknown ${what} ${JSON.stringify(key)}${didYouMean(key, allowed)}; expected one of: ${allowed.join(', ')}`;
 }
 
-export function builtinDefaults(): Defaults {
-  return { params: { ...BUILTIN_DEFAULTS } };
+/**
+ * A copy with every field present (unset ones undefined), always in the same order. One object shape for all
+ * tasks: spread copies gave each of 100,000 tasks its own hidden class and doubled the memory a plan takes.
+ */
+export function copyParams(p: Partial<TaskParams>): Partial<TaskParams> {
+  return {
+    selected_model: p.selected_model,
+    prompt: p.prompt,
+    negative_prompt: p.negative_prompt,
+    resolution: p.resolution,
+    aspect_ratio: p.aspect_ratio,
+    duration: p.duration,
+    number_of_videos: p.number_of_videos,
+    need_expand_prompt: p.need_expand_prompt,
+  };
 }
 
-export function newDraft(defaults: Defaults, source: SourceLocation): TaskDraft {
-  const draft: TaskDraft = { source, params: { ...defaults.params }, invalid: false };
-  if (defaults.image) draft.image = defaults.image;
-  if (defaults.last_image) draft.last_image = defaults.last_image;
-  if (defaults.frameLocs) draft.frameLocs = { ...defaults.frameLocs };
+/** Only the fields that are set (for showing defaults). */
+export function setParams(p: Partial<TaskParams>): Partial<TaskParams> {
+  return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined));
+}
+
+export function builtinDefaults(): Defaults {
+  return { params: copyParams(BUILTIN_DEFAULTS) };
+}
+
+export function newDraft(ctx: LoadContext, defaults: Defaults, source: SourceLocation): TaskDraft {
+  const draft: TaskDraft = {
+    id: undefined,
+    key: '',
+    params: copyParams(defaults.params),
+    image: defaults.image,
+    last_image: defaults.last_image,
+    source,
+  };
+  const locs = ctx.frameLocs.get(defaults);
+  if (locs) ctx.frameLocs.set(draft, { ...locs });
   return draft;
 }
 
@@ -60,7 +94,23 @@ export function setId(ctx: LoadContext, draft: TaskDraft, value: unknown, loc: S
     return;
   }
   ctx.sink.error('invalid-id', loc, `expected ${result.expected}, got ${showValue(value)}`);
-  draft.invalid = true;
+  markInvalid(ctx, draft);
+}
+
+/** Values that repeat across rows: one string each instead of one per row. */
+const REPEATED: ReadonlySet<string> = new Set([
+  'selected_model',
+  'resolution',
+  'aspect_ratio',
+  'negative_prompt',
+]);
+const INTERN_MAX = 1000;
+
+function intern(ctx: LoadContext, value: string): string {
+  const known = ctx.strings.get(value);
+  if (known !== undefined) return known;
+  if (ctx.strings.size < INTERN_MAX) ctx.strings.set(value, value);
+  return value;
 }
 
 export interface SetFieldOptions {
@@ -68,6 +118,11 @@ export interface SetFieldOptions {
   baseDir: string;
   /** CSV cells: "5" is 5, "yes" is true. */
   fromText?: boolean;
+  /**
+   * `loc` is the CSV row; the column is added only when there is a problem (a location object per cell would be
+   * a million allocations for a 100,000-row sheet).
+   */
+  rowLoc?: boolean;
 }
 
 /**
@@ -76,31 +131,34 @@ export interface SetFieldOptions {
  */
 export function setField(
   ctx: LoadContext,
-  draft: Pick<TaskDraft, 'id' | 'params' | 'image' | 'last_image' | 'frameLocs' | 'invalid'>,
+  draft: FieldTarget,
   field: TaskField,
   value: unknown,
   loc: SourceLocation,
   options: SetFieldOptions,
 ): boolean {
-  const result = coerceTaskField(field, value, { fromText: options.fromText ?? false, rules: ctx.rules });
+  const result = coerceTaskField(field, value, options.fromText ? ctx.coerce.text : ctx.coerce.typed);
   if (!result.ok) {
-    ctx.sink.error('invalid-value', loc, result.issue.message, draft.id);
-    draft.invalid = true;
+    ctx.sink.error('invalid-value', options.rowLoc ? { ...loc, field } : loc, result.issue.message, draft.id);
+    markInvalid(ctx, draft);
     return false;
   }
   if (field === 'image' || field === 'last_image') {
     const entry = ctx.frames.resolve(result.value as string, options.baseDir);
     if (typeof entry === 'string') {
-      ctx.sink.error('invalid-value', loc, entry, draft.id);
-      draft.invalid = true;
+      ctx.sink.error('invalid-value', options.rowLoc ? { ...loc, field } : loc, entry, draft.id);
+      markInvalid(ctx, draft);
       return false;
     }
     draft[field] = entry;
-    if (loc.row === undefined) draft.frameLocs = { ...draft.frameLocs, [field]: loc };
-    else if (draft.frameLocs?.[field]) delete draft.frameLocs[field];
+    const locs = ctx.frameLocs.get(draft);
+    if (loc.row === undefined) ctx.frameLocs.set(draft, { ...locs, [field]: loc });
+    else if (locs?.[field]) delete locs[field];
     return true;
   }
-  (draft.params as Record<string, unknown>)[field] = result.value;
+  const stored =
+    REPEATED.has(field) && typeof result.value === 'string' ? intern(ctx, result.value) : result.value;
+  (draft.params as Record<string, unknown>)[field] = stored;
   return true;
 }
 
@@ -108,7 +166,7 @@ export function setField(
  * Required fields still unset (neither the task nor the defaults gave one), leaving out those whose value was
  * already reported as invalid.
  */
-export function missingFields(draft: TaskDraft, failed: readonly string[] = []): TaskField[] {
+export function missingFields(draft: FieldTarget, failed: readonly string[] = []): TaskField[] {
   return REQUIRED_TASK_FIELDS.filter((field) => {
     if (failed.includes(field)) return false;
     if (field === 'image' || field === 'last_image') return draft[field] === undefined;

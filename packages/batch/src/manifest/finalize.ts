@@ -1,4 +1,4 @@
-import type { LoadContext, TaskDraft } from './_context.js';
+import { type LoadContext, markInvalid, type TaskDraft } from './_context.js';
 import type { FrameEntry } from './frames.js';
 import { taskKey } from './identity.js';
 import { derivedId } from './ids.js';
@@ -16,8 +16,8 @@ export interface Finalized {
   duplicateRows: number;
 }
 
-function frameLoc(draft: TaskDraft, field: 'image' | 'last_image'): SourceLocation {
-  return draft.frameLocs?.[field] ?? { ...draft.source, field };
+function frameLoc(ctx: LoadContext, draft: TaskDraft, field: 'image' | 'last_image'): SourceLocation {
+  return ctx.frameLocs.get(draft)?.[field] ?? { ...draft.source, field };
 }
 
 /**
@@ -33,16 +33,16 @@ export function finalize(ctx: LoadContext, strict: boolean): Finalized {
       if (!entry?.problem) continue;
       const use = uses.get(entry);
       if (!use) uses.set(entry, { count: 1, others: [] });
-      else if (++use.count <= OTHER_USES_SHOWN + 1) use.others.push(frameLoc(draft, field));
+      else if (++use.count <= OTHER_USES_SHOWN + 1) use.others.push(frameLoc(ctx, draft, field));
     }
   }
   const firstByKey = new Map<string, TaskDraft>();
-  let duplicateRows = 0;
+  const folded = new Set<TaskDraft>();
   for (const draft of ctx.drafts) {
     for (const field of FRAME_FIELDS) {
       const entry = draft[field];
       if (!entry?.problem) continue;
-      draft.invalid = true;
+      markInvalid(ctx, draft);
       if (entry.reported) continue;
       entry.reported = true;
       const use = uses.get(entry) ?? { count: 1, others: [] };
@@ -51,18 +51,17 @@ export function finalize(ctx: LoadContext, strict: boolean): Finalized {
         use.count > 1
           ? ` (also used at ${use.others.map(formatLocation).join('; ')}${rest > 0 ? ` and ${rest} more` : ''})`
           : '';
-      ctx.sink.error(entry.problem.kind, frameLoc(draft, field), entry.problem.text + more, draft.id);
+      ctx.sink.error(entry.problem.kind, frameLoc(ctx, draft, field), entry.problem.text + more, draft.id);
     }
     const image = draft.image?.ref;
     const last = draft.last_image?.ref;
     if (!image || !last) continue;
     checkAspect(ctx, draft, image, last, strict);
-    if (draft.invalid) continue;
+    if (ctx.invalid.has(draft)) continue;
     const key = taskKey(draft.params as TaskParams, image, last);
     const first = firstByKey.get(key);
     if (first) {
-      draft.folded = true;
-      duplicateRows++;
+      folded.add(draft);
       const dropped =
         draft.id !== undefined && draft.id !== first.id
           ? `; its id ${JSON.stringify(draft.id)} is not used`
@@ -79,8 +78,9 @@ export function finalize(ctx: LoadContext, strict: boolean): Finalized {
     draft.key = key;
     firstByKey.set(key, draft);
   }
-  checkIds(ctx);
-  return { tasks: plannedTasks(ctx.drafts), duplicateRows };
+  firstByKey.clear();
+  const ids = checkIds(ctx, folded);
+  return { tasks: plannedTasks(ctx, folded, ids), duplicateRows: folded.size };
 }
 
 function checkAspect(
@@ -97,18 +97,18 @@ function checkAspect(
   if (ratio >= ASPECT_TOLERANCE.min && ratio <= ASPECT_TOLERANCE.max) return;
   const text = `the two frames' aspect ratios differ too much: image ${image.display} is ${image.width}×${image.height} (${a.toFixed(2)}), last_image ${last.display} is ${last.width}×${last.height} (${b.toFixed(2)}); expected their ratio within ${ASPECT_TOLERANCE.min}–${ASPECT_TOLERANCE.max}, got ${ratio.toFixed(2)}`;
   ctx.sink.add(strict ? 'error' : 'warning', 'aspect-mismatch', draft.source, text, draft.id);
-  if (strict) draft.invalid = true;
+  if (strict) markInvalid(ctx, draft);
 }
 
 /** Ids are file names: unique, and unique ignoring case (macOS and Windows would overwrite one with the other). */
-function checkIds(ctx: LoadContext): void {
+function checkIds(ctx: LoadContext, folded: ReadonlySet<TaskDraft>): Map<string, TaskDraft> {
   const owners = new Map<string, TaskDraft>();
   for (const draft of ctx.drafts) {
-    if (draft.id === undefined || draft.folded) continue;
-    const folded = draft.id.toLowerCase();
-    const owner = owners.get(folded);
+    if (draft.id === undefined || folded.has(draft)) continue;
+    const lower = draft.id.toLowerCase();
+    const owner = owners.get(lower);
     if (!owner) {
-      owners.set(folded, draft);
+      owners.set(lower, draft);
       continue;
     }
     const how =
@@ -125,31 +125,33 @@ function checkIds(ctx: LoadContext): void {
       `expected a unique id, got ${JSON.stringify(draft.id)} again: first used at ${formatLocation(owner.source)}${how}`,
       draft.id,
     );
-    draft.invalid = true;
+    markInvalid(ctx, draft);
   }
+  return owners;
 }
 
-function plannedTasks(drafts: TaskDraft[]): PlannedTask[] {
-  const taken = new Set<string>();
-  for (const draft of drafts) if (draft.id !== undefined) taken.add(draft.id.toLowerCase());
+/**
+ * Each valid draft becomes its planned task in place (same fields, same order). `taken`: the ids in use,
+ * lower-cased; derived ids are added to it.
+ */
+function plannedTasks(
+  ctx: LoadContext,
+  folded: ReadonlySet<TaskDraft>,
+  taken: Map<string, unknown>,
+): PlannedTask[] {
   const tasks: PlannedTask[] = [];
-  for (const draft of drafts) {
-    if (draft.invalid || draft.folded || draft.key === undefined) continue;
-    let id = draft.id;
-    if (id === undefined) {
+  for (const draft of ctx.drafts) {
+    if (draft.key === '' || ctx.invalid.has(draft) || folded.has(draft)) continue;
+    if (draft.id === undefined) {
       let chars = 12;
-      do id = derivedId(draft.key, chars++);
-      while (taken.has(id));
-      taken.add(id);
+      do draft.id = derivedId(draft.key, chars++);
+      while (taken.has(draft.id));
+      taken.set(draft.id, true);
     }
-    tasks.push({
-      id,
-      key: draft.key,
-      params: draft.params as TaskParams,
-      image: draft.image!.ref!,
-      last_image: draft.last_image!.ref!,
-      source: draft.source,
-    });
+    const task = draft as unknown as PlannedTask;
+    task.image = draft.image!.ref!;
+    task.last_image = draft.last_image!.ref!;
+    tasks.push(task);
   }
   return tasks;
 }

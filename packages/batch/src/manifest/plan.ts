@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import type { LoadContext } from './_context.js';
 import { readCsvTasks } from './csv.js';
-import { builtinDefaults } from './fields.js';
+import { builtinDefaults, setParams } from './fields.js';
 import { finalize } from './finalize.js';
 import { DEFAULT_IMAGE_MAX_BYTES, FrameStore } from './frames.js';
 import { displayPath } from './location.js';
@@ -28,14 +28,19 @@ export async function loadPlan(manifestPath: string, options: LoadOptions = {}):
   const file = displayPath(path, cwd);
   const sink = new ProblemSink();
   sink.registerFile(file);
+  const rules =
+    options.limits?.promptMaxChars === undefined ? {} : { promptMaxChars: options.limits.promptMaxChars };
   const ctx: LoadContext = {
     cwd,
     sink,
     frames: new FrameStore(options.limits?.imageMaxBytes ?? DEFAULT_IMAGE_MAX_BYTES),
-    rules:
-      options.limits?.promptMaxChars === undefined ? {} : { promptMaxChars: options.limits.promptMaxChars },
+    rules,
     drafts: [],
     fileHashes: [],
+    coerce: { text: { fromText: true, rules }, typed: { fromText: false, rules } },
+    strings: new Map(),
+    invalid: new Set(),
+    frameLocs: new Map(),
   };
   if (options.encoding !== undefined) ctx.encoding = options.encoding;
   const extension = extname(path).toLowerCase();
@@ -116,6 +121,6 @@ function summarize(
     duplicateRows,
     errors,
     warnings: problems.length - errors,
-    defaults,
+    defaults: setParams(defaults),
   };
 }

@@ -1,6 +1,6 @@
 import { coerceTaskField, TASK_FIELDS, type TaskField } from '@flf2v/core';
 import type { Node } from 'yaml';
-import type { Defaults, LoadContext, TaskDraft } from './_context.js';
+import { type Defaults, type LoadContext, markInvalid, type TaskDraft } from './_context.js';
 import { suggest } from './_suggest.js';
 import { kindOf, type YamlEntry, type YamlFile } from './_yaml.js';
 import { missingFields, newDraft, setField, setId, unknownKeyText } from './fields.js';
@@ -172,7 +172,7 @@ function transition(
   index: number,
   fallbackId: string,
 ): TaskDraft {
-  const draft = newDraft(defaults, from.loc);
+  const draft = newDraft(ctx, defaults, from.loc);
   const idItem = from.entries.find((item) => item.key === 'id');
   if (idItem)
     setId(ctx, draft, yaml.value(idItem.value), yaml.at(idItem.value, `${from.path}.id`, idItem.keyNode));
@@ -181,8 +181,8 @@ function transition(
   if (from.image && to.image) {
     draft.image = from.image;
     draft.last_image = to.image;
-    draft.frameLocs = { image: from.imageLoc, last_image: to.imageLoc };
-  } else draft.invalid = true;
+    ctx.frameLocs.set(draft, { image: from.imageLoc, last_image: to.imageLoc });
+  } else markInvalid(ctx, draft);
   const failed: string[] = [];
   for (const item of from.entries) {
     if (!FRAME_KEYS.includes(item.key)) {
@@ -203,7 +203,7 @@ function transition(
       `missing prompt (required): frame ${index}'s prompt describes the move from it to frame ${index + 1}`,
       draft.id,
     );
-    draft.invalid = true;
+    markInvalid(ctx, draft);
   }
   return draft;
 }

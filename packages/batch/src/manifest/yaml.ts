@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Node } from 'yaml';
-import type { Defaults, LoadContext } from './_context.js';
+import { type Defaults, type LoadContext, markInvalid } from './_context.js';
 import { suggest } from './_suggest.js';
 import { kindOf, type YamlEntry, YamlFile } from './_yaml.js';
 import { readCsvTasks } from './csv.js';
@@ -117,7 +117,7 @@ export async function readYamlJob(
 }
 
 function readDefaults(ctx: LoadContext, yaml: YamlFile, entry: YamlEntry, jobDir: string): Defaults {
-  const defaults = { ...builtinDefaults(), invalid: false };
+  const defaults: Defaults = builtinDefaults();
   if (entry.value === null) return defaults;
   if (!yaml.isMap(entry.value)) {
     ctx.sink.error(
@@ -147,8 +147,7 @@ function readDefaults(ctx: LoadContext, yaml: YamlFile, entry: YamlEntry, jobDir
       });
     }
   }
-  const { invalid: _, ...applied } = defaults;
-  return applied;
+  return defaults;
 }
 
 function readTaskList(
@@ -190,7 +189,7 @@ function readTask(
   jobDir: string,
 ) {
   const source = yaml.at(node, path);
-  const draft = newDraft(defaults, source);
+  const draft = newDraft(ctx, defaults, source);
   const items = yaml.isMap(node) ? yaml.entries(node) : [];
   const idItem = items.find((item) => item.key === 'id');
   if (idItem)
@@ -206,7 +205,7 @@ function readTask(
         unknownKeyText('field', item.key, TASK_KEYS),
         draft.id,
       );
-      draft.invalid = true;
+      markInvalid(ctx, draft);
       // A misspelt required field is reported once, as misspelt, not also as missing.
       const meant = suggest(item.key, TASK_KEYS);
       if (meant !== undefined) failed.push(meant);
@@ -225,7 +224,7 @@ function readTask(
       `missing ${field} (required; set it on the task or in defaults:)`,
       draft.id,
     );
-    draft.invalid = true;
+    markInvalid(ctx, draft);
   }
   return draft;
 }
