@@ -73,12 +73,25 @@ function report(
     delayMs,
     retryAfterMs: error?.retryAfterMs,
   };
-  if (onAttempt) onAttempt(event);
-  if (debug)
-    logger.debug(
-      { ...event, method: ex.method, path: ex.path },
-      error ? `${ex.endpoint} attempt failed` : `${ex.endpoint} ok`,
-    );
+  // Observers must never change a call's outcome: a throwing hook after a successful submit would lose its taskId.
+  try {
+    if (onAttempt) onAttempt(event);
+    if (debug)
+      logger.debug(
+        { ...event, method: ex.method, path: ex.path },
+        error ? `${ex.endpoint} attempt failed` : `${ex.endpoint} ok`,
+      );
+  } catch {
+    // Ignored on purpose (see above).
+  }
+}
+
+function settle(gate: CallGate | undefined, ex: Exchange, outcome: CallOutcome): void {
+  try {
+    gate?.settle(ex.callClass, outcome);
+  } catch {
+    // Same reason as in `report`.
+  }
 }
 
 export async function withRetry<T>(
@@ -103,7 +116,7 @@ export async function withRetry<T>(
     let failure: unknown;
     try {
       const value = await run(attempt);
-      gate?.settle(ex.callClass, okOutcome(ex.status ?? 200));
+      settle(gate, ex, okOutcome(ex.status ?? 200));
       report(ex, hooks, attempt, startedMs, undefined, undefined);
       return value;
     } catch (error) {
@@ -111,11 +124,7 @@ export async function withRetry<T>(
     }
     const api = failure instanceof ApiError ? failure : undefined;
     const retryAfterMs = api?.retryAfterMs;
-    gate?.settle(ex.callClass, {
-      status: ex.status,
-      rateLimited: api?.code === 'E_RATE_LIMITED',
-      retryAfterMs,
-    });
+    settle(gate, ex, { status: ex.status, rateLimited: api?.code === 'E_RATE_LIMITED', retryAfterMs });
     let delayMs: number | undefined;
     if (
       api?.retryable &&

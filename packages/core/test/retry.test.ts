@@ -263,4 +263,22 @@ describe('gate and onAttempt', () => {
     await client.result('a');
     expect(classes).toEqual(['query', 'query']);
   });
+
+  it('a throwing onAttempt or settle never turns a successful submit into a failure', async () => {
+    server = await startServer((_req, res) => sendJson(res, 200, { code: 0, data: { taskId: 'T' } }));
+    client = createClient({
+      apiKey: KEY,
+      baseUrl: server.url,
+      gate: {
+        acquire: async () => {},
+        settle() {
+          throw new Error('limiter bug');
+        },
+      },
+      onAttempt() {
+        throw new Error('stats bug');
+      },
+    });
+    expect((await client.submit(VALID_REQUEST)).taskId).toBe('T');
+  });
 });
