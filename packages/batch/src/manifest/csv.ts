@@ -86,6 +86,8 @@ export async function readCsvTasks(ctx: LoadContext, source: CsvSource): Promise
 
   const reader = new CsvRowReader(ctx, source, file);
   let row = 0;
+  /** A bug in reading a row must not pass for a broken file. */
+  let bug: unknown;
   const options: Options<null, string[]> = {
     bom: true,
     relax_column_count: true,
@@ -94,7 +96,12 @@ export async function readCsvTasks(ctx: LoadContext, source: CsvSource): Promise
     // Rows are handled as they are parsed and never queued: their cells die young, which keeps memory flat.
     on_record: (cells: string[]) => {
       row++;
-      reader.take(row, cells);
+      try {
+        reader.take(row, cells);
+      } catch (error) {
+        bug ??= error;
+        throw error;
+      }
       return null;
     },
     on_skip: (error) => {
@@ -112,6 +119,7 @@ export async function readCsvTasks(ctx: LoadContext, source: CsvSource): Promise
     parser.resume();
     await finished(parser);
   } catch (error) {
+    if (bug !== undefined) throw bug;
     const text = error instanceof Error ? error.message : String(error);
     ctx.sink.error('csv-syntax', { file, row: row + 1 }, `cannot read the rest of the file: ${text}`);
   }

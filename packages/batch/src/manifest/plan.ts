@@ -47,6 +47,7 @@ export async function loadPlan(manifestPath: string, options: LoadOptions = {}):
   const format = FORMATS[extension];
   const job: JobConfig = { name: basename(path, extname(path)), limits: {} };
   let defaults: Partial<TaskParams> = builtinDefaults().params;
+  const found = await kindOfPath(path);
 
   if (format === undefined) {
     sink.error(
@@ -54,8 +55,9 @@ export async function loadPlan(manifestPath: string, options: LoadOptions = {}):
       { file },
       `expected a .yaml, .yml or .csv manifest, got ${extension === '' ? 'a file without extension' : `a ${extension} file`}`,
     );
-  } else if (!(await isFile(path))) {
-    sink.error('file-missing', { file }, `manifest not found: ${file}`);
+  } else if (found !== 'file') {
+    const text = found === 'missing' ? 'manifest not found' : 'expected a manifest file, found a directory';
+    sink.error('file-missing', { file }, `${text}: ${file}`);
   } else if (format === 'csv') {
     await readCsvTasks(ctx, { path, defaults: builtinDefaults() });
   } else {
@@ -80,11 +82,11 @@ export async function loadPlan(manifestPath: string, options: LoadOptions = {}):
   };
 }
 
-async function isFile(path: string): Promise<boolean> {
+async function kindOfPath(path: string): Promise<'file' | 'directory' | 'missing'> {
   try {
-    return (await stat(path)).isFile();
+    return (await stat(path)).isFile() ? 'file' : 'directory';
   } catch {
-    return false;
+    return 'missing';
   }
 }
 
