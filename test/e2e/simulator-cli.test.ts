@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -54,6 +57,27 @@ describe('flf2v simulator', () => {
     const [code] = await exited;
     expect(code).toBe(0);
     expect(stderr()).not.toContain(key);
+  });
+
+  it('applies a --config file; flags override it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flf2v-sim-cli-'));
+    try {
+      const config = join(dir, 'sim.yaml');
+      await writeFile(
+        config,
+        'seed: 11\nresponses: { statusShape: object }\nfaults:\n  - { kind: http-5xx, endpoints: result }\n',
+      );
+      const { child, url } = await startCli(['--config', config, '--seed', '12']);
+      const headers = { authorization: 'Bearer sk-any' };
+      expect((await fetch(`${url}/v1/comfyui/tasks/x/result`, { headers })).status).toBe(503);
+      const ledger = await (await fetch(`${url}/__sim/ledger`)).json();
+      expect(ledger.seed).toBe(12);
+      const exited = once(child, 'exit');
+      child.kill('SIGINT');
+      expect((await exited)[0]).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits 3 with every problem of a bad --config', async () => {
