@@ -20,10 +20,22 @@ export class Exchange {
 }
 
 /**
- * Where a failed request got to, which decides `maybeCreated` for a submit:
- * - `not-sent`: it never reached the server (refused, DNS, connect timeout, local check);
- * - `refused`: the server answered and the answer says nothing was done (4xx, 429, 503, code != 0);
- * - `maybe`: it may have been processed (reset or timeout after sending, 500/502/504, unreadable 200).
+ * Where a failed request got to. For a submit this decides `maybeCreated`, and with it whether the task can be
+ * paid for twice, so the rule is "prove it was not created, or assume it was":
+ *
+ * - `not-sent`: no byte of the request can have reached the provider: connection refused, DNS failure, connect
+ *   timeout (the TCP/TLS handshake never finished), an abort before dispatch, a local check.
+ * - `refused`: the provider answered, and the answer itself says nothing was done: 4xx (auth, validation,
+ *   moderation), 429, a `code != 0` envelope, and 503 — the one 5xx that means "shed before processing".
+ * - `maybe`: everything else. A reset or a timeout after the request was written may come after the provider
+ *   committed the task; a 500/502/504 may come from a gateway whose upstream did; an unreadable 200 almost
+ *   certainly means it was created. This includes a request written onto a keep-alive socket the server was
+ *   closing at that moment: undici cannot tell us whether the server read it, so it stays ambiguous (rare with
+ *   the keep-alive timeout kept under the server's hint). The caller gets the error with `maybeCreated: true`
+ *   and decides (the runner journals the task as unknown; `--resubmit-unknown` re-sends it knowingly).
+ *
+ * GET calls have no such stakes, and uploads only leave an extra file, so for them the distinction only feeds
+ * the message; `retryable` follows the code.
  */
 export type Delivery = 'not-sent' | 'refused' | 'maybe';
 

@@ -43,7 +43,7 @@ function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
   return name === 'AbortError' || errorCode(error) === 'UND_ERR_ABORTED';
 }
 
-/** A transport failure as an ApiError. `dispatched`: the request was handed to the dispatcher. */
+/** A transport failure (the request was already handed to the dispatcher) as an ApiError. */
 export function transportError(ex: Exchange, error: unknown, signal: AbortSignal | undefined): ApiError {
   if (isAbort(error, signal))
     return apiError(ex, 'E_ABORTED', 'aborted by the caller', 'maybe', { cause: error });

@@ -111,6 +111,8 @@ export async function withRetry<T>(
         if (signal?.aborted) throw abortedBeforeSend(ex, error);
         throw error;
       }
+      // Aborted while waiting: say so before undici would report it as an in-flight (maybe created) abort.
+      if (signal?.aborted) throw abortedBeforeSend(ex);
     }
     const startedMs = performance.now();
     let failure: unknown;

@@ -170,7 +170,14 @@ async function attempt(
       await res.body.dump();
       if (redirects >= MAX_REDIRECTS)
         throw apiError(ex, 'E_BAD_RESPONSE', `more than ${MAX_REDIRECTS} redirects`, 'maybe');
-      target = new URL(location, target);
+      const next = URL.canParse(location, target.href) ? new URL(location, target) : undefined;
+      if (!next || (next.protocol !== 'http:' && next.protocol !== 'https:')) {
+        throw apiError(ex, 'E_BAD_RESPONSE', 'redirected to something that is not an http(s) URL', 'maybe', {
+          status: res.statusCode,
+          retryable: false,
+        });
+      }
+      target = next;
       continue;
     }
     break;
@@ -182,8 +189,13 @@ async function attempt(
     await res.body.dump();
     if (total === offset) {
       const hash = createHash('sha256');
-      await hashExisting(hash, part, offset);
-      const handle = await open(part, 'r+');
+      let handle: FileHandle;
+      try {
+        await hashExisting(hash, part, offset);
+        handle = await open(part, 'r+');
+      } catch (error) {
+        throw fsError(ex, 'cannot read the part file', error);
+      }
       await finish(ex, part, dest, handle);
       return { bytes: offset, sha256: hash.digest('hex') };
     }
