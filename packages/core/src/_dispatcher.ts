@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher } from 'undici';
-import type { NormalizedClientOptions } from './options.js';
+import type { NormalizedClientOptions } from './normalize.js';
 import type { CallClass } from './types.js';
 
 export interface Dispatchers {

@@ -7,7 +7,8 @@ import { parseResult, parseStatus, parseSubmit, parseUpload } from './_parse.js'
 import { type RetryHooks, withRetry } from './_retry.js';
 import { type DownloadContext, downloadToFile } from './download.js';
 import type { EndpointName } from './errors.js';
-import { type ClientOptions, normalizeClientOptions, type Route } from './options.js';
+import { normalizeClientOptions, type Route } from './normalize.js';
+import type { ClientOptions } from './options.js';
 import { validateGenerationRequest } from './request.js';
 import type { CallClass, CallOptions, Client } from './types.js';
 

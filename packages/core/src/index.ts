@@ -10,6 +10,7 @@ export {
   isFlf2vError,
   truncate,
 } from './errors.js';
+export { type NormalizedClientOptions, normalizeClientOptions, type Route } from './normalize.js';
 export {
   type ClientOptions,
   DEFAULT_BASE_URL,
@@ -21,10 +22,7 @@ export {
   DEFAULT_RETRY,
   DEFAULT_TIMEOUTS,
   type Endpoints,
-  type NormalizedClientOptions,
-  normalizeClientOptions,
   type RetryOptions,
-  type Route,
   type TimeoutOptions,
 } from './options.js';
 export { REDACTED, redactError, redactText, redactUrl } from './redact.js';
