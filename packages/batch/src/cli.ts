@@ -122,6 +122,7 @@ Exit codes:
     .option('--strict', 'treat warnings (e.g. mismatched frame aspect ratios) as errors')
     .option('--encoding <name>', 'CSV encoding (default: detect UTF-8 / GBK)')
     .option('--json', 'print the final summary as JSON on stdout')
+    .option('--salvage-state', 'accept a damaged state journal by keeping its records before the damage')
     .action(async (manifest: string, opts: Record<string, unknown>) => {
       const { runCommand } = await import('./commands/run.js');
       process.exitCode = await runCommand(manifest, opts);

@@ -1,6 +1,192 @@
+import { mkdir } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import { EXIT } from '../exit-codes.js';
+import { formatPlanSummary, formatProblems, planToJson } from '../manifest/format.js';
+import { expandOutTemplate } from '../manifest/out.js';
+import { loadPlan } from '../manifest/plan.js';
+import type { JobLimits, Plan } from '../manifest/types.js';
+import { formatDuration } from '../run/progress.js';
+import { runSession, type SessionResult } from '../run/session.js';
+import { resolveProvider } from './_provider.js';
 
-export async function runCommand(_target: string, _opts: Record<string, unknown>): Promise<number> {
-  process.stderr.write('flf2v run: not implemented yet (issue 6)\n');
-  return EXIT.CONFIG;
+export interface RunFlags {
+  out?: string;
+  submitRpm?: number;
+  queryRpm?: number;
+  maxInFlight?: number;
+  resubmitUnknown?: boolean;
+  retryFailed?: boolean;
+  maxVideos?: number;
+  taskTimeout?: number;
+  dryRun?: boolean;
+  strict?: boolean;
+  encoding?: string;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  simulator?: boolean;
+  simulatorConfig?: string;
+  salvageState?: boolean;
+}
+
+/** `--out`, else the job's `out:` (with {date}/{time}), else `runs/<job name>`. */
+export function resolveOutDir(plan: Plan, out: string | undefined, at = new Date()): string {
+  if (out) return resolve(out);
+  if (plan.job.out) return resolve(expandOutTemplate(plan.job.out, at, plan.job.timezone));
+  return resolve(join('runs', plan.job.name));
+}
+
+/** Command-line limits override the job file's. */
+export function mergeLimits(
+  job: JobLimits,
+  flags: Pick<RunFlags, 'submitRpm' | 'queryRpm' | 'maxInFlight'>,
+): JobLimits {
+  return {
+    submitRpm: flags.submitRpm ?? job.submitRpm,
+    queryRpm: flags.queryRpm ?? job.queryRpm,
+    maxInFlight: flags.maxInFlight ?? job.maxInFlight,
+  };
+}
+
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
+}
+
+/** The same command, with `--out` pinned so a resumed `{date}` job lands in the same directory. */
+function resumeCommand(outDir: string): string {
+  const args = process.argv.slice(2);
+  if (!args.includes('--out')) args.push('--out', relative(process.cwd(), outDir) || '.');
+  return ['flf2v', ...args].map(shellQuote).join(' ');
+}
+
+function printOutcome(result: SessionResult, outDir: string, startedMs: number): void {
+  const t = result.planTotals;
+  const rel = relative(process.cwd(), outDir) || '.';
+  const parts = [`${t.succeeded} succeeded`];
+  if (t.failed) parts.push(`${t.failed} failed`);
+  if (t.unknown) parts.push(`${t.unknown} unknown`);
+  if (t.pending) parts.push(`${t.pending} pending`);
+  const err = process.stderr;
+  err.write(`flf2v: ${parts.join(', ')} of ${t.tasks} tasks in ${formatDuration(Date.now() - startedMs)}\n`);
+  const failed = result.summary.tasks.filter((task) => task.status === 'failed' && task.error);
+  for (const task of failed.slice(0, 10))
+    err.write(`  ✗ ${task.id}: ${task.error!.message} [${task.error!.code}]\n`);
+  if (failed.length > 10) err.write(`  … and ${failed.length - 10} more (see the report)\n`);
+  if (t.unknown) {
+    err.write(
+      `  ? ${t.unknown} task(s) may or may not have reached the provider; they were not re-sent. ` +
+        'Check them, then pass --resubmit-unknown to send them again (each re-send is counted in the report).\n',
+    );
+  }
+  if (t.failed) err.write('  Re-run failed tasks with --retry-failed.\n');
+  const parked = result.summary.tasks.filter(
+    (task) => task.stage === 'budget' || task.stage === 'stalled',
+  ).length;
+  if (parked)
+    err.write(
+      `  ${parked} task(s) parked (over --max-videos, or stalled past --task-timeout); the same command continues them.\n`,
+    );
+  err.write(`  report: ${join(rel, 'report.html')}\n`);
+  if (result.outcome.interrupted) {
+    err.write(`flf2v: interrupted; state saved. Resume with:\n  ${resumeCommand(outDir)}\n`);
+  }
+  if (result.outcome.fatal) {
+    err.write(`flf2v: ${result.outcome.fatal.message} [${result.outcome.fatal.code}]\n`);
+  }
+}
+
+export async function runCommand(manifest: string, raw: Record<string, unknown>): Promise<number> {
+  const flags = raw as RunFlags;
+  const startedMs = Date.now();
+  const plan = await loadPlan(manifest, { strict: flags.strict, encoding: flags.encoding });
+  const problems = formatProblems(plan.problems);
+  if (problems) process.stderr.write(problems);
+  if (plan.summary.errors > 0) {
+    process.stderr.write(`flf2v: ${manifest} is invalid; nothing was sent.\n`);
+    if (flags.json) process.stdout.write(`${JSON.stringify(planToJson(plan), null, 2)}\n`);
+    return EXIT.USAGE;
+  }
+  if (flags.dryRun) {
+    if (flags.json) process.stdout.write(`${JSON.stringify(planToJson(plan), null, 2)}\n`);
+    else process.stdout.write(`${formatPlanSummary(plan)}dry run: nothing was sent.\n`);
+    return EXIT.OK;
+  }
+  const outDir = resolveOutDir(plan, flags.out);
+  const provider = await resolveProvider(flags);
+  const stop = new AbortController();
+  const hard = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    signals++;
+    if (signals === 1) {
+      process.stderr.write(
+        '\nflf2v: stopping: no new submissions; letting calls in flight settle (again to stop now)\n',
+      );
+      stop.abort();
+    } else {
+      // The journal is consistent at every write; leaving now loses nothing that was acknowledged.
+      hard.abort();
+      process.stderr.write('\nflf2v: stopped.\n');
+      process.exit(EXIT.INTERRUPTED);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await mkdir(outDir, { recursive: true });
+    if (provider.simulator && !flags.quiet) {
+      process.stderr.write(
+        `flf2v: using the embedded simulator at ${provider.baseUrl} (no API key needed)\n`,
+      );
+    }
+    const tty = Boolean(process.stderr.isTTY) && !flags.verbose;
+    const result = await runSession({
+      plan,
+      manifestArg: manifest,
+      outDir,
+      apiKey: provider.apiKey,
+      baseUrl: provider.baseUrl,
+      limits: mergeLimits(plan.job.limits, flags),
+      resubmitUnknown: flags.resubmitUnknown,
+      retryFailed: flags.retryFailed,
+      maxVideos: flags.maxVideos,
+      taskTimeoutMs: flags.taskTimeout,
+      salvageState: flags.salvageState,
+      verbose: flags.verbose,
+      progress: flags.quiet ? false : { stream: process.stderr, tty },
+      command: ['flf2v', ...process.argv.slice(2)].join(' '),
+      signal: stop.signal,
+      abortHard: hard.signal,
+    });
+    if (!flags.quiet) printOutcome(result, outDir, startedMs);
+    else if (result.outcome.fatal) {
+      process.stderr.write(`flf2v: ${result.outcome.fatal.message} [${result.outcome.fatal.code}]\n`);
+    }
+    if (flags.json) {
+      process.stdout.write(
+        `${JSON.stringify(
+          {
+            exitCode: result.exitCode,
+            outDir,
+            interrupted: result.outcome.interrupted,
+            error: result.outcome.fatal?.toJSON(),
+            totals: result.summary.totals,
+            plan: result.planTotals,
+            report: {
+              json: join(outDir, 'report.json'),
+              html: join(outDir, 'report.html'),
+              junit: join(outDir, 'report.junit.xml'),
+            },
+          },
+          null,
+          2,
+        )}\n`,
+      );
+    }
+    return result.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await provider.close();
+  }
 }

@@ -1,6 +1,28 @@
 import { EXIT } from '../exit-codes.js';
+import { summaryFromDir } from './_state-summary.js';
 
-export async function statusCommand(_dir: string, _opts: Record<string, unknown>): Promise<number> {
-  process.stderr.write('flf2v status: not implemented yet (issue 7)\n');
-  return EXIT.CONFIG;
+export async function statusCommand(dir: string, opts: Record<string, unknown>): Promise<number> {
+  const { summary, runningPid } = await summaryFromDir(dir);
+  const t = summary.totals;
+  if (opts.json) {
+    process.stdout.write(
+      `${JSON.stringify({ schemaVersion: 1, dir: summary.run.outDir, name: summary.run.name, state: summary.run.state, runningPid, totals: t, requests: summary.run.requests, rateLimited: summary.run.rateLimited }, null, 2)}\n`,
+    );
+    return EXIT.OK;
+  }
+  const stages = new Map<string, number>();
+  for (const task of summary.tasks)
+    if (task.status === 'pending')
+      stages.set(task.stage ?? 'pending', (stages.get(task.stage ?? 'pending') ?? 0) + 1);
+  const lines = [
+    `${summary.run.name} — ${summary.run.outDir}`,
+    `  state:     ${summary.run.state}${runningPid ? ` (pid ${runningPid})` : ''}`,
+    `  tasks:     ${t.tasks}`,
+    `  succeeded: ${t.succeeded}`,
+    `  failed:    ${t.failed}`,
+    `  unknown:   ${t.unknown}`,
+    `  pending:   ${t.pending}${stages.size ? ` (${[...stages].map(([s, n]) => `${n} ${s}`).join(', ')})` : ''}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return EXIT.OK;
 }

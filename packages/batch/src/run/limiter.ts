@@ -9,10 +9,16 @@ import type { CallClass, CallGate, CallOutcome } from '@flf2v/core';
  * - on a 429 the whole class pauses until `Retry-After` (or an exponential fallback when the server gave none),
  *   so no request of that class leaves before the server said it may;
  * - the rate is cut to what the provider actually accepted during the last epoch — successes divided by the
- *   epoch's length including the pause. For a fixed-window limit of L per window this lands on L per window at
- *   the first 429; for a token bucket it converges in a few steps;
- * - the rate then recovers additively (a few percent of the cut rate per second) to find capacity that frees up.
+ *   epoch's length including the pause. For a fixed- or sliding-window limit of L per window this lands on
+ *   L per window at the first 429;
+ * - but only when the epoch held a real run of successes (`minRunForCut`): a volume limit answers 429 after
+ *   its capacity is used up, whereas 429s that come regardless of the rate (a flaky gateway, chaos testing)
+ *   arrive after a few successes whatever we do, and cutting on those would spiral the rate down to nothing.
+ *   Each cut at most halves the rate, and there is a floor;
+ * - the rate then recovers additively (a share of the cut rate per second) to find capacity that frees up.
  * Only one cut per congestion event: 429s answering requests that were already in flight do not cut again.
+ * Known weak spot: a token bucket with a small burst answers 429 after short runs too, so it is paced by
+ * Retry-After pauses rather than by a learned rate.
  */
 
 export interface LimiterOptions {
@@ -20,13 +26,15 @@ export interface LimiterOptions {
   rpm?: Partial<Record<CallClass, number>>;
   /** Safety margin under a known limit, so clock skew and reordering do not cross it. @default 0.02 */
   margin?: number;
-  /** Recovery per second, as a fraction of the rate set at the last cut. @default 0.02 */
+  /** Recovery per second, as a fraction of the rate set at the last cut. @default 0.03 */
   recoveryPerSecond?: number;
+  /** Successes an epoch must hold before its 429 may cut the rate. @default 10 */
+  minRunForCut?: number;
   /** Pause after a 429 without Retry-After; doubles on consecutive ones. @default 1000 */
   fallbackPauseMs?: number;
   /** @default 60_000 */
   maxFallbackPauseMs?: number;
-  /** Never adapt below this rate (requests per second). @default 0.05 */
+  /** Never adapt below this rate (requests per second). @default 0.5 */
   minRatePerSecond?: number;
   now?: () => number;
 }
@@ -161,19 +169,24 @@ class ClassLimiter {
       );
     this.pausedUntil = Math.max(this.pausedUntil, now + pauseMs);
     // One cut per congestion event: answers to requests already in flight when we cut say nothing new.
-    if (now - this.lastCutAt > Math.max(1000, Math.min(pauseMs, 10_000))) {
+    const cooledDown = now - this.lastCutAt > Math.max(1000, Math.min(pauseMs, 10_000));
+    if (cooledDown && this.epochSuccesses >= this.opts.minRunForCut) {
       const epochSeconds = Math.max(0.001, (this.pausedUntil - this.epochStart) / 1000);
       const accepted = this.epochSuccesses / epochSeconds;
       const current = this.rate(now);
-      // With nothing accepted yet there is nothing to measure: the pause alone must do.
-      const next = accepted > 0 ? Math.min(current, accepted) : current / 2;
-      this.adaptive = Math.max(this.opts.minRatePerSecond, next);
-      this.cutRate = this.adaptive === Number.POSITIVE_INFINITY ? 0 : this.adaptive;
-      this.lastCutAt = now;
-      this.recoveredAt = this.pausedUntil;
+      const halved = current === Number.POSITIVE_INFINITY ? 0 : current / 2;
+      const next = Math.max(accepted, halved, this.opts.minRatePerSecond);
+      if (next < current) {
+        this.adaptive = next;
+        this.cutRate = next;
+        this.lastCutAt = now;
+        this.recoveredAt = this.pausedUntil;
+        this.nextSlot = this.pausedUntil;
+      }
+    }
+    if (cooledDown) {
       this.epochStart = this.pausedUntil;
       this.epochSuccesses = 0;
-      this.nextSlot = this.pausedUntil;
     }
     if (this.timer) {
       clearTimeout(this.timer);
@@ -206,10 +219,11 @@ export class RateLimiter implements CallGate {
     const now = options.now ?? Date.now;
     const opts = {
       margin: options.margin ?? 0.02,
-      recoveryPerSecond: options.recoveryPerSecond ?? 0.02,
+      recoveryPerSecond: options.recoveryPerSecond ?? 0.03,
+      minRunForCut: options.minRunForCut ?? 10,
       fallbackPauseMs: options.fallbackPauseMs ?? 1000,
       maxFallbackPauseMs: options.maxFallbackPauseMs ?? 60_000,
-      minRatePerSecond: options.minRatePerSecond ?? 0.05,
+      minRatePerSecond: options.minRatePerSecond ?? 0.5,
     };
     const make = (cls: CallClass) => new ClassLimiter(options.rpm?.[cls], opts, now);
     this.classes = {

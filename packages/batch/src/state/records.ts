@@ -46,7 +46,18 @@ export type JournalRecord =
       createdAt: string;
     }
   /** A runner session started on this directory. */
-  | { t: 'session'; n: number; at: string; tool: string; manifestHash: string; pid: number; host: string }
+  | {
+      t: 'session';
+      n: number;
+      at: string;
+      tool: string;
+      manifestHash: string;
+      /** The manifest path as given on the command line. */
+      manifest: string;
+      pid: number;
+      host: string;
+      limits: { submitRpm?: number; queryRpm?: number; maxInFlight?: number };
+    }
   /** A task entered this run directory (its first appearance in the manifest). */
   | {
       t: 'planned';
@@ -85,8 +96,16 @@ export type JournalRecord =
   | { t: 'failed'; key: string; at: string; stage: string; error: ErrorRecord; attempts: number }
   /** The task ran past the task timeout; it keeps its taskId and is polled again on resume. */
   | { t: 'stalled'; key: string; at: string }
-  /** A failed task is being retried (--retry-failed), or an unknown one re-sent (--resubmit-unknown). */
-  | { t: 'reopened'; key: string; at: string; reason: 'retry-failed' | 'resubmit-unknown' }
+  /**
+   * A task leaves `failed`/`unknown` because the user asked: `retry-failed` polls or downloads again what can be
+   * (the task may have finished after all), `resubmit-*` forgets the taskId and sends the task again.
+   */
+  | {
+      t: 'reopened';
+      key: string;
+      at: string;
+      reason: 'retry-failed' | 'resubmit-failed' | 'resubmit-unknown';
+    }
   /** Request counters of session `session`, written when it ends. */
   | { t: 'stats'; session: number; at: string; stats: RequestStats; state: 'finished' | 'interrupted' };
 

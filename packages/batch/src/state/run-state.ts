@@ -48,6 +48,7 @@ export interface TaskState {
   downloadedAt?: string;
   error?: ErrorRecord;
   failedStage?: string;
+  failedAt?: string;
   stalledAt?: string;
   attempts: number;
 }
@@ -83,9 +84,14 @@ export class RunState {
   readonly uploads = new Map<string, UploadState>();
   /** Request counters per session number (idempotent under replay), summed by `stats`. */
   readonly statsBySession = new Map<number, RequestStats>();
+  /** How each session ended; a session with no entry was killed. */
+  readonly sessionEnds = new Map<number, 'finished' | 'interrupted'>();
   sessions = 0;
   firstSessionAt?: string;
   lastSessionAt?: string;
+  /** The latest session's manifest path and limits, for reports rendered later from state alone. */
+  manifest?: string;
+  limits: { submitRpm?: number; queryRpm?: number; maxInFlight?: number } = {};
   /** Records applied since the state was created (replayed + appended): drives compaction. */
   records = 0;
 
@@ -104,10 +110,15 @@ export class RunState {
       case 'session':
         this.sessions = Math.max(this.sessions, rec.n);
         this.firstSessionAt ??= rec.at;
-        this.lastSessionAt = rec.at;
+        if (!this.lastSessionAt || rec.at >= this.lastSessionAt) {
+          this.lastSessionAt = rec.at;
+          this.manifest = rec.manifest;
+          this.limits = rec.limits ?? {};
+        }
         return;
       case 'stats':
         this.statsBySession.set(rec.session, { ...emptyStats(), ...rec.stats });
+        this.sessionEnds.set(rec.session, rec.state);
         return;
       case 'uploaded':
         this.uploads.set(rec.sha256, { url: rec.url, at: rec.at });
@@ -183,6 +194,7 @@ export class RunState {
         task.phase = 'failed';
         task.error = rec.error;
         task.failedStage = rec.stage;
+        task.failedAt = rec.at;
         task.attempts = Math.max(task.attempts, rec.attempts);
         break;
       case 'stalled':
@@ -191,6 +203,7 @@ export class RunState {
       case 'reopened':
         task.error = undefined;
         task.failedStage = undefined;
+        task.failedAt = undefined;
         task.stalledAt = undefined;
         if (rec.reason === 'retry-failed' && task.taskId && !task.urls) {
           task.phase = 'submitted'; // poll the existing task first: it may have finished after all
@@ -200,11 +213,20 @@ export class RunState {
           if (task.taskId) task.previousTaskIds = [...(task.previousTaskIds ?? []), task.taskId];
           task.taskId = undefined;
           task.submittedAt = undefined;
+          task.urls = undefined;
+          task.completedAt = undefined;
+          task.videos = [];
           task.pending = [];
           task.phase = 'planned';
         }
         break;
     }
+  }
+
+  /** How the latest session ended: `interrupted` also when it was killed without a word. */
+  get lastSessionEnd(): 'finished' | 'interrupted' | undefined {
+    if (this.sessions === 0) return undefined;
+    return this.sessionEnds.get(this.sessions) ?? 'interrupted';
   }
 
   /** Request counters summed over every session of this directory. */
@@ -231,10 +253,16 @@ export class RunState {
       header: this.header ? { ...this.header, generation } : undefined,
       tasks: [...this.tasks.values()],
       uploads: [...this.uploads.entries()].map(([sha256, u]) => ({ sha256, ...u })),
-      stats: [...this.statsBySession.entries()].map(([session, stats]) => ({ session, stats })),
+      stats: [...this.statsBySession.entries()].map(([session, stats]) => ({
+        session,
+        stats,
+        state: this.sessionEnds.get(session),
+      })),
       sessions: this.sessions,
       firstSessionAt: this.firstSessionAt,
       lastSessionAt: this.lastSessionAt,
+      manifest: this.manifest,
+      limits: this.limits,
     };
   }
 
@@ -248,6 +276,8 @@ export class RunState {
     state.sessions = snapshot.sessions;
     state.firstSessionAt = snapshot.firstSessionAt;
     state.lastSessionAt = snapshot.lastSessionAt;
+    state.manifest = snapshot.manifest;
+    state.limits = snapshot.limits ?? {};
     return state;
   }
 }
@@ -259,8 +289,10 @@ export interface StateSnapshot {
   header?: StateHeader;
   tasks: TaskState[];
   uploads: { sha256: string; url: string; at: string }[];
-  stats: { session: number; stats: RequestStats }[];
+  stats: { session: number; stats: RequestStats; state?: 'finished' | 'interrupted' }[];
   sessions: number;
   firstSessionAt?: string;
   lastSessionAt?: string;
+  manifest?: string;
+  limits?: { submitRpm?: number; queryRpm?: number; maxInFlight?: number };
 }

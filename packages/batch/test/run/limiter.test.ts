@@ -62,6 +62,26 @@ describe('RateLimiter', () => {
     expect(limiter.snapshot('submit').ratePerSecond).toBeCloseTo(rate, 5);
   });
 
+  it('does not cut the rate on 429s that follow only a few successes (they come whatever the rate)', async () => {
+    const limiter = new RateLimiter();
+    track(limiter, 3);
+    await vi.advanceTimersByTimeAsync(0);
+    for (let i = 0; i < 3; i++) limiter.settle('submit', { status: 200, rateLimited: false });
+    limiter.settle('submit', { status: 429, rateLimited: true, retryAfterMs: 1000 });
+    expect(limiter.snapshot('submit').ratePerSecond).toBe(Number.POSITIVE_INFINITY);
+    expect(limiter.snapshot('submit').pausedUntil).toBe(1000);
+  });
+
+  it('at most halves the rate per congestion event', async () => {
+    const limiter = new RateLimiter({ rpm: { submit: 600 }, margin: 0 });
+    const granted = track(limiter, 20);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(granted).toHaveLength(20);
+    for (let i = 0; i < 20; i++) limiter.settle('submit', { status: 200, rateLimited: false });
+    limiter.settle('submit', { status: 429, rateLimited: true, retryAfterMs: 60_000 });
+    expect(limiter.snapshot('submit').ratePerSecond).toBeCloseTo(5, 5);
+  });
+
   it('backs off exponentially on 429s without Retry-After', async () => {
     const limiter = new RateLimiter({ fallbackPauseMs: 1000 });
     limiter.settle('query', { status: 429, rateLimited: true });

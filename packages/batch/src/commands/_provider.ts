@@ -1,0 +1,53 @@
+import { Flf2vError, isHttpUrl } from '@flf2v/core';
+import { DEMO_PRESET, loadSimulatorConfig, type Simulator, startSimulator } from '@flf2v/simulator';
+
+export const DEFAULT_BASE_URL = 'https://cloud.baicaiinfer.com';
+
+/** A key the embedded simulator accepts; it is not a secret and never leaves this machine. */
+const SIMULATOR_KEY = 'sk-flf2v-embedded-simulator';
+
+export interface ProviderConfig {
+  apiKey: string;
+  baseUrl: string;
+  /** Set when running against the embedded simulator. */
+  simulator?: Simulator;
+  close(): Promise<void>;
+}
+
+export interface ProviderFlags {
+  simulator?: boolean;
+  simulatorConfig?: string;
+}
+
+/**
+ * Where requests go and with which key: the embedded simulator (`--simulator`), or the provider named by
+ * BAICAI_BASE_URL with BAICAI_API_KEY. The key is read here, at the edge, and nowhere deeper.
+ */
+export async function resolveProvider(flags: ProviderFlags, env = process.env): Promise<ProviderConfig> {
+  if (flags.simulator || flags.simulatorConfig) {
+    const options = flags.simulatorConfig
+      ? await loadSimulatorConfig(flags.simulatorConfig)
+      : { ...DEMO_PRESET };
+    const simulator = await startSimulator({ ...options, port: 0, host: '127.0.0.1' });
+    return { apiKey: SIMULATOR_KEY, baseUrl: simulator.url, simulator, close: () => simulator.close() };
+  }
+  const apiKey = env.BAICAI_API_KEY?.trim();
+  if (!apiKey) {
+    throw new Flf2vError(
+      'E_CONFIG',
+      'BAICAI_API_KEY is not set: export your API key (sk-…), or pass --simulator to rehearse against the local simulator',
+      { retryable: false },
+    );
+  }
+  const baseUrl = (env.BAICAI_BASE_URL?.trim() || DEFAULT_BASE_URL).replace(/\/+$/, '');
+  if (!isHttpUrl(baseUrl)) {
+    throw new Flf2vError(
+      'E_CONFIG',
+      `BAICAI_BASE_URL: expected an http(s) URL, got ${JSON.stringify(baseUrl)}`,
+      {
+        retryable: false,
+      },
+    );
+  }
+  return { apiKey, baseUrl, close: async () => {} };
+}

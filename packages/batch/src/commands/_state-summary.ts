@@ -1,0 +1,30 @@
+import { resolve } from 'node:path';
+import type { RunSummary } from '@flf2v/reporter';
+import { BatchError } from '../errors.js';
+import { buildSummary } from '../run/summary.js';
+import { replay } from '../state/file-store.js';
+import { readLock } from '../state/lock.js';
+
+/** The report model of a run directory, from its state alone (no manifest needed, nothing locked). */
+export async function summaryFromDir(dir: string): Promise<{ summary: RunSummary; runningPid?: number }> {
+  const outDir = resolve(dir);
+  const { state } = await replay(outDir);
+  if (!state.header) {
+    throw new BatchError('E_USAGE', `${dir} is not an flf2v run directory (no state/journal.jsonl)`);
+  }
+  const holder = await readLock(outDir);
+  let running = false;
+  if (holder) {
+    try {
+      process.kill(holder.pid, 0);
+      running = true;
+    } catch {}
+  }
+  const summary = buildSummary({
+    outDir,
+    state,
+    runState: running ? 'running' : (state.lastSessionEnd ?? 'finished'),
+    stats: state.stats,
+  });
+  return { summary, runningPid: running ? holder?.pid : undefined };
+}

@@ -1,0 +1,136 @@
+/**
+ * When to ask the provider about a running task: rarely (each query costs rate budget) yet promptly (a slot
+ * under --max-in-flight and a short-lived result URL are waiting on it).
+ *
+ * Per bucket (resolution × duration × videos) the planner tracks `first`, the delay after submission at which
+ * to poll first, as an online quantile estimate: every first poll tells whether the task had finished by then,
+ * and `first` moves up or down multiplicatively so that about `targetHitRate` of tasks are found complete at
+ * their first poll. This works on censored observations (we never see the exact completion time), does not
+ * ratchet upward the way averaging "found complete at" times would, and follows drift in provider speed.
+ * Tasks not complete at their first poll are polled every `followUpFraction × first`, backing off as they overrun.
+ * A bucket with no history borrows from other buckets, scaled by video seconds; with no history at all,
+ * polls start at `initialDelayMs` and grow geometrically until the first completion.
+ */
+
+export interface PollPlannerOptions {
+  /** First poll delay before anything has completed. @default 2000 */
+  initialDelayMs?: number;
+  /** Growth of the delay between polls before the first completion. @default 1.5 */
+  initialGrowth?: number;
+  /** Share of tasks to find complete at their first poll. @default 0.7 */
+  targetHitRate?: number;
+  /** Step of the quantile estimate (log scale). @default 0.1 */
+  learningRate?: number;
+  /** Follow-up polls after a miss, as a fraction of the first-poll delay. @default 0.08 */
+  followUpFraction?: number;
+  /** @default 200 */
+  minIntervalMs?: number;
+  /** @default 60_000 */
+  maxIntervalMs?: number;
+}
+
+export interface PollContext {
+  bucket: string;
+  /** Video seconds of the task (for borrowing across buckets). */
+  seconds: number;
+  /** Milliseconds since submission. */
+  elapsedMs: number;
+  /** Polls already made for this task. */
+  polls: number;
+  /** Provider-reported progress 0–100, when given. */
+  progress?: number;
+  /** The provider says the task is still queued (not yet running). */
+  queued?: boolean;
+}
+
+interface Bucket {
+  firstMs: number;
+  seconds: number;
+  observations: number;
+}
+
+export class PollPlanner {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly o: Required<PollPlannerOptions>;
+
+  constructor(options: PollPlannerOptions = {}) {
+    this.o = {
+      initialDelayMs: options.initialDelayMs ?? 2000,
+      initialGrowth: options.initialGrowth ?? 1.5,
+      targetHitRate: options.targetHitRate ?? 0.7,
+      learningRate: options.learningRate ?? 0.1,
+      followUpFraction: options.followUpFraction ?? 0.08,
+      minIntervalMs: options.minIntervalMs ?? 200,
+      maxIntervalMs: options.maxIntervalMs ?? 60_000,
+    };
+  }
+
+  static bucketOf(params: { resolution: string; duration: number; number_of_videos: number }): string {
+    return `${params.resolution}/${params.duration}s/x${params.number_of_videos}`;
+  }
+
+  /** The first-poll delay for a bucket, or undefined before any task has completed anywhere. */
+  estimateMs(bucket: string, seconds: number): number | undefined {
+    const own = this.buckets.get(bucket);
+    if (own) return own.firstMs;
+    let best: Bucket | undefined;
+    for (const b of this.buckets.values()) if (!best || b.observations > best.observations) best = b;
+    return best ? (best.firstMs * seconds) / Math.max(1, best.seconds) : undefined;
+  }
+
+  /** Delay from submission to the first poll. */
+  firstDelayMs(bucket: string, seconds: number): number {
+    return this.estimateMs(bucket, seconds) ?? this.o.initialDelayMs;
+  }
+
+  /** Delay until the next poll of a task that was not complete at its last poll. */
+  nextDelayMs(ctx: PollContext): number {
+    const estimate = this.estimateMs(ctx.bucket, ctx.seconds);
+    if (estimate === undefined) {
+      // Nothing has completed yet: geometric backoff from the initial delay.
+      return this.clamp(this.o.initialDelayMs * this.o.initialGrowth ** Math.max(0, ctx.polls - 1));
+    }
+    const step = Math.max(this.o.minIntervalMs, estimate * this.o.followUpFraction);
+    if (ctx.queued) return this.clamp(Math.max(step, estimate / 4));
+    if (ctx.progress !== undefined && ctx.progress > 0 && ctx.progress < 100) {
+      const remaining = (ctx.elapsedMs * (100 - ctx.progress)) / ctx.progress;
+      if (remaining > step) return this.clamp(remaining);
+    }
+    // Overrunning: back off in proportion to how far past the estimate the task is.
+    const overrun = ctx.elapsedMs - estimate;
+    return this.clamp(overrun > estimate ? Math.max(step, overrun * 0.1) : step);
+  }
+
+  /**
+   * Learn from a task's first poll: was it complete by then? `firstPollDelayMs` is when that poll actually
+   * happened after submission (queues and rate limits can delay it past the plan).
+   */
+  observeFirstPoll(bucket: string, seconds: number, firstPollDelayMs: number, complete: boolean): void {
+    const b = this.buckets.get(bucket);
+    if (!b) return;
+    const planned = b.firstMs;
+    // A poll that happened well after the plan and found the task complete says nothing about the plan;
+    // nor does one well before it that found the task running.
+    if (complete && firstPollDelayMs > planned * 1.05) return;
+    if (!complete && firstPollDelayMs < planned * 0.95) return;
+    const q = this.o.targetHitRate;
+    // Complete → we polled too late for the quantile: come down; not complete → go up.
+    b.firstMs = Math.max(1, planned * Math.exp(this.o.learningRate * (complete ? q - 1 : q)));
+    b.seconds = seconds;
+    b.observations++;
+  }
+
+  /**
+   * Learn from a completion noticed `detectedAtMs` after submission, the previous poll having been at
+   * `previousPollMs` (the task finished somewhere in between). Seeds a bucket's estimate.
+   */
+  observeCompletion(bucket: string, seconds: number, previousPollMs: number, detectedAtMs: number): void {
+    if (this.buckets.has(bucket)) return;
+    const midpoint = previousPollMs + (detectedAtMs - previousPollMs) / 2;
+    this.buckets.set(bucket, { firstMs: Math.max(1, midpoint), seconds, observations: 1 });
+  }
+
+  private clamp(ms: number): number {
+    return Math.min(this.o.maxIntervalMs, Math.max(this.o.minIntervalMs, ms));
+  }
+}

@@ -1,0 +1,744 @@
+import { setMaxListeners } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiError, type Client, Flf2vError, type GenerationRequest, TASK_TYPE } from '@flf2v/core';
+import PQueue from 'p-queue';
+import type { FrameRef, Plan, PlannedTask } from '../manifest/types.js';
+import type { ErrorRecord, FrameRecord, JournalRecord } from '../state/records.js';
+import { submissionsOf, type TaskState } from '../state/run-state.js';
+import type { StateStore } from '../state/store.js';
+import { PollPlanner } from './poll-planner.js';
+import { Semaphore } from './semaphore.js';
+import type { UploadCache } from './upload-cache.js';
+import { idOwners, videoPath } from './video-paths.js';
+
+/**
+ * The run pipeline: upload → submit → poll → result → download, one driver per task, each stage behind its own
+ * p-queue, every provider call through the client (and so through the shared rate limiter).
+ *
+ * Exactly-once discipline (DESIGN.md): the submit intent is durable before the POST leaves; the taskId is
+ * journaled the moment it arrives; a task with a taskId is only ever polled; an intent without an answer is
+ * `unknown` and is re-sent only when the user asks (`resubmitUnknown`). A stop request (SIGINT) lets submits
+ * that are already on the wire finish — aborting them would turn known outcomes into unknown ones — and
+ * aborts everything else after `graceMs`.
+ */
+
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface RunnerOptions {
+  plan: Plan;
+  outDir: string;
+  store: StateStore;
+  client: Client;
+  logger: Logger;
+  /** Tasks running at the provider at once. @default unlimited */
+  maxInFlight?: number;
+  /** Hard cap on videos requested in this run directory, unknown submissions counted as spent. */
+  maxVideos?: number;
+  resubmitUnknown?: boolean;
+  retryFailed?: boolean;
+  /** @default 30 minutes */
+  taskTimeoutMs?: number;
+  uploadCache?: UploadCache;
+  /** Reuse uploaded frame URLs younger than this. @default 12 hours */
+  uploadMaxAgeMs?: number;
+  planner?: PollPlanner;
+  /** Concurrent calls per stage. */
+  concurrency?: Partial<Record<'upload' | 'submit' | 'query' | 'download', number>>;
+  /** After a stop request, how long calls in flight may take before they are aborted. @default 10_000 */
+  graceMs?: number;
+  /** Delays between a task's own retries after the client gave up on a transient error. @default 1000 / 60_000 */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+/** In-memory detail for progress and reports: what each task is doing right now. */
+export type LiveStage =
+  | 'uploading'
+  | 'submitting'
+  | 'queued'
+  | 'running'
+  | 'downloading'
+  | 'budget'
+  | 'stalled';
+
+export interface RunOutcome {
+  interrupted: boolean;
+  /** A problem that stopped the whole run (bad key, unwritable journal…). */
+  fatal?: Flf2vError;
+}
+
+const DEFAULT_CONCURRENCY = { upload: 4, submit: 16, query: 32, download: 8 };
+
+function errorRecord(error: unknown): ErrorRecord {
+  if (error instanceof Flf2vError)
+    return { code: error.code, message: error.message, retryable: error.retryable };
+  return {
+    code: 'E_INTERNAL',
+    message: error instanceof Error ? error.message : String(error),
+    retryable: false,
+  };
+}
+
+function frameRecord(frame: FrameRef): FrameRecord {
+  return frame.kind === 'file'
+    ? { display: frame.display, path: frame.path, sha256: frame.sha256 }
+    : { display: frame.url, url: frame.url };
+}
+
+const isFatal = (e: unknown) =>
+  e instanceof Flf2vError && (e.code === 'E_AUTH' || e.code === 'E_CONFIG' || e.code === 'E_STATE');
+
+export class Runner {
+  readonly live = new Map<string, LiveStage>();
+  /** Provider-reported progress of running tasks. */
+  readonly progress = new Map<string, number>();
+  /** Keys of tasks in the state that the current manifest no longer lists. */
+  readonly removed = new Set<string>();
+  /** Provider calls made this session, per task (added to the journaled count in reports). */
+  readonly calls = new Map<string, number>();
+  /** Tasks that wait for a later session: over the --max-videos budget, or stalled past the task timeout. */
+  readonly parked = new Set<string>();
+  /** Tasks reopened by --retry-failed this session: a provider FAILED on re-poll means send again. */
+  private readonly retrying = new Set<string>();
+
+  private readonly o: Required<
+    Omit<RunnerOptions, 'maxInFlight' | 'maxVideos' | 'uploadCache' | 'planner' | 'concurrency'>
+  > &
+    RunnerOptions;
+  private readonly queues: Record<'upload' | 'submit' | 'query' | 'download', PQueue>;
+  private readonly planner: PollPlanner;
+  private readonly slots?: Semaphore;
+  private readonly uploads = new Map<string, Promise<string>>();
+  private readonly owners: Map<string, string>;
+  private readonly stopController = new AbortController();
+  private readonly abortController = new AbortController();
+  private fatal?: Flf2vError;
+  private videosSpent = 0;
+
+  constructor(options: RunnerOptions) {
+    this.o = {
+      resubmitUnknown: false,
+      retryFailed: false,
+      taskTimeoutMs: 30 * 60_000,
+      uploadMaxAgeMs: 12 * 3_600_000,
+      graceMs: 10_000,
+      retryBaseMs: 1000,
+      retryMaxMs: 60_000,
+      ...options,
+    };
+    const c = { ...DEFAULT_CONCURRENCY, ...options.concurrency };
+    this.queues = {
+      upload: new PQueue({ concurrency: c.upload }),
+      submit: new PQueue({ concurrency: c.submit }),
+      query: new PQueue({ concurrency: c.query }),
+      download: new PQueue({ concurrency: c.download }),
+    };
+    this.planner = options.planner ?? new PollPlanner();
+    // Every pending call and pause listens on these two: thousands of listeners are expected, not a leak.
+    setMaxListeners(0, this.stopController.signal, this.abortController.signal);
+    if (options.maxInFlight) this.slots = new Semaphore(options.maxInFlight);
+    this.owners = new Map();
+  }
+
+  private get state() {
+    return this.o.store.state;
+  }
+
+  get stopping(): boolean {
+    return this.stopController.signal.aborted;
+  }
+
+  /** First stop request: no new work; calls on the wire get `graceMs` to settle, then are aborted. */
+  stop(): void {
+    if (this.stopping) return;
+    this.stopController.abort();
+    const timer = setTimeout(() => this.abortController.abort(), this.o.graceMs);
+    timer.unref();
+  }
+
+  /** Abort everything now (second SIGINT). */
+  abort(): void {
+    this.stopController.abort();
+    this.abortController.abort();
+  }
+
+  private append(record: JournalRecord): void {
+    try {
+      this.o.store.append(record);
+    } catch (error) {
+      this.failRun(error);
+      throw error;
+    }
+  }
+
+  private failRun(error: unknown): void {
+    if (this.fatal) return;
+    this.fatal =
+      error instanceof Flf2vError
+        ? error
+        : new Flf2vError('E_STATE', String(error), { retryable: false, cause: error });
+    this.o.logger.error({ err: this.fatal.toJSON() }, 'stopping the run');
+    this.stop();
+  }
+
+  private countCall(key: string): void {
+    this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
+  }
+
+  /** Record every planned task, decide what each needs this session, and run until nothing is left to do. */
+  async run(): Promise<RunOutcome> {
+    const now = new Date().toISOString();
+    const planKeys = new Set<string>();
+    for (const task of this.o.plan.tasks) {
+      planKeys.add(task.key);
+      if (!this.state.tasks.has(task.key)) {
+        this.append({
+          t: 'planned',
+          key: task.key,
+          id: task.id,
+          at: now,
+          params: { ...task.params },
+          image: frameRecord(task.image),
+          last_image: frameRecord(task.last_image),
+        });
+      }
+    }
+    for (const key of this.state.tasks.keys()) if (!planKeys.has(key)) this.removed.add(key);
+    for (const [id, key] of idOwners(this.state.tasks.values())) this.owners.set(id, key);
+    for (const t of this.state.tasks.values())
+      this.videosSpent += submissionsOf(t) * t.params.number_of_videos;
+
+    const planned = new Map(this.o.plan.tasks.map((t) => [t.key, t]));
+    const drivers: Promise<void>[] = [];
+    for (const task of this.state.tasks.values()) {
+      const driver = this.prepare(task, planned.get(task.key));
+      if (driver) drivers.push(driver);
+    }
+    await Promise.all(drivers);
+    await Promise.all(Object.values(this.queues).map((q) => q.onIdle()));
+    await this.o.uploadCache?.flush();
+    return { interrupted: this.stopping && !this.fatal, fatal: this.fatal };
+  }
+
+  /** Decide what a task needs this session; returns its driver, or undefined when there is nothing to do. */
+  private prepare(task: TaskState, plan: PlannedTask | undefined): Promise<void> | undefined {
+    const at = new Date().toISOString();
+    const removed = plan === undefined;
+    if (task.pending.length > 0) {
+      // A durable intent with no recorded outcome: the previous runner died mid-submit.
+      for (const n of task.pending) {
+        this.append({
+          t: 'unknown',
+          key: task.key,
+          n,
+          at,
+          error: {
+            code: 'E_SUBMIT_UNKNOWN',
+            message:
+              'the run stopped while this task was being submitted; the provider may or may not have it',
+            retryable: false,
+          },
+        });
+      }
+    }
+    if (task.phase === 'failed' && this.o.retryFailed && !removed) {
+      this.append({ t: 'reopened', key: task.key, at, reason: 'retry-failed' });
+      this.retrying.add(task.key);
+    }
+    if (task.phase === 'unknown' && this.o.resubmitUnknown && !removed) {
+      this.append({ t: 'reopened', key: task.key, at, reason: 'resubmit-unknown' });
+    }
+    switch (task.phase) {
+      case 'planned':
+        return removed ? undefined : this.drive(task, plan);
+      case 'submitted':
+        // Already running at the provider: it holds an in-flight slot (even past the cap) until it finishes.
+        this.slots?.force();
+        return this.drive(task, plan);
+      case 'completed':
+        // Paid for already: finish it even if the row was removed from the manifest.
+        return this.drive(task, plan);
+      default:
+        return undefined;
+    }
+  }
+
+  private async drive(task: TaskState, plan: PlannedTask | undefined): Promise<void> {
+    try {
+      // Each stage moves the task on (or leaves it where it is when it must wait for another session).
+      for (let steps = 0; steps < 8 && !this.stopping; steps++) {
+        const before = task.phase;
+        if (task.phase === 'planned' && plan) await this.submitStage(task, plan);
+        else if (task.phase === 'submitted') await this.pollStage(task);
+        else if (task.phase === 'completed') await this.downloadStage(task);
+        if (task.phase === before || this.parked.has(task.key)) break;
+      }
+    } catch (error) {
+      if (this.stopping || (error instanceof Flf2vError && error.code === 'E_ABORTED')) return;
+      if (isFatal(error)) {
+        this.failRun(error);
+        return;
+      }
+      this.o.logger.error({ key: task.key, id: task.id, err: errorRecord(error) }, 'unexpected error');
+      this.append({
+        t: 'failed',
+        key: task.key,
+        at: new Date().toISOString(),
+        stage: 'internal',
+        error: errorRecord(error),
+        attempts: this.attemptsOf(task),
+      });
+    } finally {
+      if (!this.parked.has(task.key)) this.live.delete(task.key);
+      this.progress.delete(task.key);
+    }
+  }
+
+  private attemptsOf(task: TaskState): number {
+    return task.attempts + (this.calls.get(task.key) ?? 0);
+  }
+
+  private backoffMs(attempt: number, floorMs = 0): number {
+    const cap = Math.min(this.o.retryMaxMs, this.o.retryBaseMs * 2 ** Math.min(attempt, 16));
+    return Math.max(floorMs, Math.random() * cap);
+  }
+
+  private async pause(ms: number): Promise<boolean> {
+    try {
+      await sleep(ms, undefined, { signal: this.stopController.signal });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // ---- upload ------------------------------------------------------------------------------------------------
+
+  /** The URL to send for a frame: as given, or uploaded once per content hash (run state, then shared cache). */
+  private frameUrl(frame: FrameRef, key: string): Promise<string> {
+    if (frame.kind === 'url') return Promise.resolve(frame.url);
+    const known = this.state.uploads.get(frame.sha256);
+    if (known && Date.now() - Date.parse(known.at) <= this.o.uploadMaxAgeMs)
+      return Promise.resolve(known.url);
+    let pending = this.uploads.get(frame.sha256);
+    if (!pending) {
+      pending = this.upload(frame, key);
+      this.uploads.set(frame.sha256, pending);
+      // A failed upload is forgotten so that the next task needing the frame tries again.
+      pending.catch(() => this.uploads.delete(frame.sha256));
+    }
+    return pending;
+  }
+
+  private async upload(frame: Extract<FrameRef, { kind: 'file' }>, key: string): Promise<string> {
+    const cached = this.o.uploadCache?.get(frame.sha256);
+    if (cached) {
+      this.append({ t: 'uploaded', sha256: frame.sha256, url: cached, at: new Date().toISOString() });
+      return cached;
+    }
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.queues.upload.add(async () => {
+        if (this.stopping) return undefined;
+        this.countCall(key);
+        try {
+          return await this.o.client.upload(
+            { file: frame.path, contentType: frame.format === 'png' ? 'image/png' : 'image/jpeg' },
+            { signal: this.abortController.signal },
+          );
+        } catch (error) {
+          if (error instanceof Flf2vError && error.retryable && !this.stopping) return error;
+          throw error;
+        }
+      });
+      if (result === undefined) throw new Flf2vError('E_ABORTED', 'stopped', { retryable: false });
+      if (result instanceof Flf2vError) {
+        this.o.logger.warn({ frame: frame.display, err: result.toJSON() }, 'upload failed; will retry');
+        const floor = result instanceof ApiError ? result.retryAfterMs : undefined;
+        if (!(await this.pause(this.backoffMs(attempt, floor)))) throw result;
+        continue;
+      }
+      this.append({ t: 'uploaded', sha256: frame.sha256, url: result.url, at: new Date().toISOString() });
+      this.o.uploadCache?.put(frame.sha256, result.url);
+      return result.url;
+    }
+  }
+
+  // ---- submit ------------------------------------------------------------------------------------------------
+
+  private request(task: TaskState, image: string, lastImage: string): GenerationRequest {
+    const p = task.params;
+    const input: GenerationRequest['input'] = {
+      image,
+      last_image: lastImage,
+      prompt: p.prompt,
+      resolution: p.resolution as GenerationRequest['input']['resolution'],
+      duration: p.duration as GenerationRequest['input']['duration'],
+    };
+    if (p.negative_prompt !== undefined) input.negative_prompt = p.negative_prompt;
+    if (p.aspect_ratio !== undefined) input.aspect_ratio = p.aspect_ratio;
+    if (p.number_of_videos !== 1) input.number_of_videos = p.number_of_videos;
+    const body: GenerationRequest = { selected_model: p.selected_model, task_type: TASK_TYPE, input };
+    if (p.need_expand_prompt !== undefined) body.need_expand_prompt = p.need_expand_prompt;
+    return body;
+  }
+
+  private async submitStage(task: TaskState, plan: PlannedTask): Promise<void> {
+    this.live.set(task.key, 'uploading');
+    let image: string;
+    let lastImage: string;
+    try {
+      [image, lastImage] = await Promise.all([
+        this.frameUrl(plan.image, task.key),
+        this.frameUrl(plan.last_image, task.key),
+      ]);
+    } catch (error) {
+      if (this.stopping || isFatal(error)) throw error;
+      this.append({
+        t: 'failed',
+        key: task.key,
+        at: new Date().toISOString(),
+        stage: 'upload',
+        error: errorRecord(error),
+        attempts: this.attemptsOf(task),
+      });
+      return;
+    }
+    const body = this.request(task, image, lastImage);
+    for (let attempt = 0; task.phase === 'planned'; attempt++) {
+      if (this.stopping) return;
+      const cost = task.params.number_of_videos;
+      if (this.o.maxVideos !== undefined && this.videosSpent + cost > this.o.maxVideos) {
+        this.live.set(task.key, 'budget');
+        this.parked.add(task.key);
+        return;
+      }
+      this.live.set(task.key, 'submitting');
+      if (this.slots) {
+        const ok = await this.slots.acquire(this.stopController.signal).then(
+          () => true,
+          () => false,
+        );
+        if (!ok) return;
+      }
+      let holdSlot = false;
+      try {
+        const outcome = await this.queues.submit.add(() => this.submitOnce(task, body));
+        if (outcome === 'submitted') {
+          holdSlot = true;
+          return;
+        }
+        if (outcome === 'stopped' || outcome === 'done') return;
+        // Transient and provably not created: try again after a pause (never fail a task because of 429).
+        if (!(await this.pause(this.backoffMs(attempt, typeof outcome === 'number' ? outcome : 0)))) return;
+      } finally {
+        if (!holdSlot) this.slots?.release();
+      }
+    }
+  }
+
+  /** One POST. Returns what the driver should do next; the journal already says what happened. */
+  private async submitOnce(
+    task: TaskState,
+    body: GenerationRequest,
+  ): Promise<'submitted' | 'done' | 'stopped' | number> {
+    if (this.stopping) return 'stopped';
+    const n = task.lastN + 1;
+    const cost = task.params.number_of_videos;
+    await this.o.store.appendDurable({ t: 'intent', key: task.key, n, at: new Date().toISOString() });
+    this.videosSpent += cost;
+    this.countCall(task.key);
+    try {
+      // Deliberately not the stop signal: a submit on the wire is allowed to finish (see the header comment).
+      const result = await this.o.client.submit(body, { signal: this.abortController.signal });
+      this.append({
+        t: 'submitted',
+        key: task.key,
+        n,
+        taskId: result.taskId,
+        at: new Date().toISOString(),
+        attempts: this.attemptsOf(task),
+      });
+      this.o.logger.debug({ key: task.key, id: task.id, taskId: result.taskId, n }, 'submitted');
+      return 'submitted';
+    } catch (error) {
+      const at = new Date().toISOString();
+      const rec = errorRecord(error);
+      const created = error instanceof ApiError ? error.maybeCreated : undefined;
+      if (created !== false) {
+        // Maybe created: never re-sent silently.
+        this.append({ t: 'unknown', key: task.key, n, at, error: rec });
+        this.o.logger.warn({ key: task.key, id: task.id, err: rec }, 'submit outcome unknown; not re-sent');
+        return 'done';
+      }
+      this.videosSpent -= cost;
+      this.append({ t: 'not_created', key: task.key, n, at, error: rec });
+      if (isFatal(error)) throw error;
+      if (rec.retryable && !this.stopping) {
+        this.o.logger.debug({ key: task.key, err: rec }, 'submit refused; will retry');
+        return error instanceof ApiError && error.retryAfterMs ? error.retryAfterMs : 0;
+      }
+      if (rec.code === 'E_ABORTED' || this.stopping) return 'stopped';
+      this.append({
+        t: 'failed',
+        key: task.key,
+        at,
+        stage: 'submit',
+        error: rec,
+        attempts: this.attemptsOf(task),
+      });
+      this.o.logger.warn({ key: task.key, id: task.id, err: rec }, 'submit failed');
+      return 'done';
+    } finally {
+    }
+  }
+
+  // ---- poll --------------------------------------------------------------------------------------------------
+
+  private async pollStage(task: TaskState): Promise<void> {
+    const taskId = task.taskId!;
+    const bucket = PollPlanner.bucketOf(task.params);
+    const seconds = task.params.duration * task.params.number_of_videos;
+    const submittedAt = task.submittedAt ? Date.parse(task.submittedAt) : Date.now();
+    const resumed = Date.now() - submittedAt > 1000;
+    let polls = 0;
+    let previousPollMs = 0;
+    let errors = 0;
+    let delay = resumed ? 0 : this.planner.firstDelayMs(bucket, seconds);
+    this.live.set(task.key, 'queued');
+    try {
+      while (task.phase === 'submitted') {
+        if (delay > 0 && !(await this.pause(delay))) return;
+        if (this.stopping) return;
+        const elapsed = Date.now() - submittedAt;
+        const status = await this.queues.query.add(async () => {
+          if (this.stopping) return undefined;
+          this.countCall(task.key);
+          try {
+            return await this.o.client.status(taskId, { signal: this.abortController.signal });
+          } catch (error) {
+            return error instanceof Flf2vError ? error : errorRecord(error);
+          }
+        });
+        if (status === undefined) return;
+        polls++;
+        const pollMs = Date.now() - submittedAt;
+        if (status instanceof Flf2vError || !('status' in status)) {
+          if (status instanceof Flf2vError && isFatal(status)) throw status;
+          const err = status instanceof Flf2vError ? errorRecord(status) : status;
+          errors++;
+          if (!err.retryable && errors >= 5) {
+            this.append({
+              t: 'failed',
+              key: task.key,
+              at: new Date().toISOString(),
+              stage: 'poll',
+              error: err,
+              attempts: this.attemptsOf(task),
+            });
+            return;
+          }
+          delay = this.backoffMs(errors, status instanceof ApiError ? status.retryAfterMs : 0);
+          continue;
+        }
+        errors = 0;
+        const complete = status.status === 'COMPLETED';
+        if (polls === 1 && !resumed) this.planner.observeFirstPoll(bucket, seconds, pollMs, complete);
+        if (complete) {
+          this.planner.observeCompletion(bucket, seconds, previousPollMs, pollMs);
+          await this.fetchResult(task);
+          return;
+        }
+        if (status.status === 'FAILED' || status.status === 'CANCELED') {
+          if (this.retrying.delete(task.key)) {
+            // --retry-failed, and the provider confirms the failure: send the task again.
+            this.append({
+              t: 'reopened',
+              key: task.key,
+              at: new Date().toISOString(),
+              reason: 'resubmit-failed',
+            });
+            return;
+          }
+          this.append({
+            t: 'failed',
+            key: task.key,
+            at: new Date().toISOString(),
+            stage: 'provider',
+            error: {
+              code: 'E_TASK_FAILED',
+              message: `the provider reports the task ${status.status}${status.message ? `: ${status.message}` : ''}`,
+              retryable: false,
+            },
+            attempts: this.attemptsOf(task),
+          });
+          return;
+        }
+        if (status.status === 'UNKNOWN') {
+          this.o.logger.warn(
+            { key: task.key, taskId, rawStatus: status.rawStatus },
+            'undocumented task status; still polling',
+          );
+        }
+        this.live.set(task.key, status.status === 'PENDING' ? 'queued' : 'running');
+        if (status.progress !== undefined) this.progress.set(task.key, status.progress);
+        if (elapsed > this.o.taskTimeoutMs) {
+          this.append({ t: 'stalled', key: task.key, at: new Date().toISOString() });
+          this.live.set(task.key, 'stalled');
+          this.parked.add(task.key);
+          this.o.logger.warn(
+            { key: task.key, taskId, elapsedMs: elapsed },
+            'task stalled past the task timeout',
+          );
+          return;
+        }
+        previousPollMs = pollMs;
+        delay = this.planner.nextDelayMs({
+          bucket,
+          seconds,
+          elapsedMs: pollMs,
+          polls,
+          progress: status.progress,
+          queued: status.status === 'PENDING',
+        });
+      }
+    } finally {
+      // The task no longer runs at the provider (done, failed, stalled) or we are stopping: free its slot.
+      this.slots?.release();
+    }
+  }
+
+  /** Ask for the result URLs (also used to refresh expired ones). */
+  private async fetchResult(task: TaskState): Promise<boolean> {
+    const taskId = task.taskId!;
+    for (let attempt = 0; ; attempt++) {
+      if (this.stopping) return false;
+      const result = await this.queues.query.add(async () => {
+        if (this.stopping) return undefined;
+        this.countCall(task.key);
+        try {
+          return await this.o.client.result(taskId, { signal: this.abortController.signal });
+        } catch (error) {
+          if (isFatal(error)) throw error;
+          return error instanceof Flf2vError
+            ? error
+            : new Flf2vError('E_INTERNAL', String(error), { retryable: false });
+        }
+      });
+      if (result === undefined) return false;
+      if (!(result instanceof Flf2vError) && result.urls.length > 0) {
+        this.append({
+          t: 'completed',
+          key: task.key,
+          taskId,
+          urls: result.urls,
+          at: new Date().toISOString(),
+          attempts: this.attemptsOf(task),
+        });
+        return true;
+      }
+      const err =
+        result instanceof Flf2vError
+          ? result
+          : new Flf2vError('E_BAD_RESPONSE', 'the result has no video URLs', { retryable: true });
+      if (!err.retryable && attempt >= 4) {
+        this.append({
+          t: 'failed',
+          key: task.key,
+          at: new Date().toISOString(),
+          stage: 'result',
+          error: errorRecord(err),
+          attempts: this.attemptsOf(task),
+        });
+        return false;
+      }
+      if (!(await this.pause(this.backoffMs(attempt, err instanceof ApiError ? err.retryAfterMs : 0))))
+        return false;
+    }
+  }
+
+  // ---- download ----------------------------------------------------------------------------------------------
+
+  private async downloadStage(task: TaskState): Promise<void> {
+    this.live.set(task.key, 'downloading');
+    let refreshes = 0;
+    let failures = 0;
+    while (task.phase === 'completed') {
+      if (this.stopping) return;
+      const urls = task.urls ?? [];
+      const index = urls.findIndex((_, i) => !task.videos[i]);
+      if (index < 0) return;
+      const rel = videoPath(task, index, urls.length, this.owners);
+      const outcome = await this.queues.download.add(async () => {
+        if (this.stopping) return undefined;
+        this.countCall(task.key);
+        try {
+          const dest = join(this.o.outDir, rel);
+          await mkdir(dirname(dest), { recursive: true });
+          return await this.o.client.download(urls[index]!, dest, { signal: this.abortController.signal });
+        } catch (error) {
+          if (isFatal(error)) throw error;
+          return error instanceof Flf2vError
+            ? error
+            : new Flf2vError('E_DOWNLOAD', String(error), { retryable: true, cause: error });
+        }
+      });
+      if (outcome === undefined) return;
+      if (!(outcome instanceof Flf2vError)) {
+        this.append({
+          t: 'downloaded',
+          key: task.key,
+          index,
+          path: rel,
+          url: urls[index]!,
+          sha256: outcome.sha256,
+          bytes: outcome.bytes,
+          at: new Date().toISOString(),
+          attempts: this.attemptsOf(task),
+        });
+        continue;
+      }
+      if (outcome.code === 'E_URL_EXPIRED' && refreshes < 5) {
+        // The URL expired (or was refused): ask for fresh ones, never resubmit.
+        refreshes++;
+        this.o.logger.info(
+          { key: task.key, taskId: task.taskId },
+          'result URL refused; asking for fresh URLs',
+        );
+        if (!(await this.fetchResult(task))) return;
+        continue;
+      }
+      failures++;
+      if (!outcome.retryable || failures > 5) {
+        this.append({
+          t: 'failed',
+          key: task.key,
+          at: new Date().toISOString(),
+          stage: 'download',
+          error: errorRecord(outcome),
+          attempts: this.attemptsOf(task),
+        });
+        return;
+      }
+      if (!(await this.pause(this.backoffMs(failures)))) return;
+    }
+  }
+
+  /** Counts for progress output. */
+  snapshot(): { phases: Record<string, number>; live: Record<string, number>; removed: number } {
+    const phases: Record<string, number> = {};
+    for (const t of this.state.tasks.values()) {
+      if (this.removed.has(t.key) && t.phase !== 'submitted' && t.phase !== 'completed') continue;
+      phases[t.phase] = (phases[t.phase] ?? 0) + 1;
+    }
+    const live: Record<string, number> = {};
+    for (const s of this.live.values()) live[s] = (live[s] ?? 0) + 1;
+    return { phases, live, removed: this.removed.size };
+  }
+}

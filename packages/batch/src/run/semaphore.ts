@@ -1,0 +1,42 @@
+/** A counting semaphore with FIFO waiters; `force` takes a slot even past the limit (tasks already running). */
+export class Semaphore {
+  private used = 0;
+  private readonly waiters: (() => void)[] = [];
+
+  constructor(readonly limit: number) {}
+
+  get inUse(): number {
+    return this.used;
+  }
+
+  acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.used < this.limit && this.waiters.length === 0) {
+      this.used++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const grant = () => {
+        signal?.removeEventListener('abort', onAbort);
+        this.used++;
+        resolve();
+      };
+      const onAbort = () => {
+        const i = this.waiters.indexOf(grant);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(grant);
+    });
+  }
+
+  force(): void {
+    this.used++;
+  }
+
+  release(): void {
+    this.used--;
+    while (this.used < this.limit && this.waiters.length > 0) this.waiters.shift()!();
+  }
+}

@@ -1,0 +1,196 @@
+import { hostname } from 'node:os';
+import { type Client, createClient, Flf2vError } from '@flf2v/core';
+import { type RunSummary, writeReports } from '@flf2v/reporter';
+import { BatchError } from '../errors.js';
+import { EXIT, type ExitCode, exitCodeFor } from '../exit-codes.js';
+import type { JobLimits, Plan } from '../manifest/types.js';
+import { openFileStore } from '../state/file-store.js';
+import { acquireLock, type RunLock } from '../state/lock.js';
+import type { StateStore } from '../state/store.js';
+import { createRunLogger, type RunLogger } from '../util/logger.js';
+import { TOOL_VERSION } from '../version.js';
+import { RateLimiter } from './limiter.js';
+import { Progress, type ProgressOptions } from './progress.js';
+import { Runner, type RunOutcome } from './runner.js';
+import { SessionStats } from './stats.js';
+import { buildSummary } from './summary.js';
+import { openUploadCache } from './upload-cache.js';
+
+/**
+ * One runner session on a run directory: lock, state, client, pipeline, periodic reports, final report.
+ * Used by `flf2v run` and by `flf2v schedule` for each firing. Never sends anything for an invalid plan: the
+ * caller validates first.
+ */
+
+export interface SessionOptions {
+  plan: Plan;
+  /** The manifest path as the user gave it (for reports and the resume hint). */
+  manifestArg: string;
+  outDir: string;
+  apiKey: string;
+  baseUrl: string;
+  limits: JobLimits;
+  resubmitUnknown?: boolean;
+  retryFailed?: boolean;
+  maxVideos?: number;
+  taskTimeoutMs?: number;
+  salvageState?: boolean;
+  verbose?: boolean;
+  /** Progress output, or false for none. */
+  progress?: Omit<ProgressOptions, never> | false;
+  /** Refresh the reports this often while running. @default 5000 */
+  reportEveryMs?: number;
+  /** The command line recorded in the lock, for "who holds it" messages. */
+  command: string;
+  /** Aborting it asks the session to stop (first SIGINT); `abortHard` (second) stops at once. */
+  signal?: AbortSignal;
+  abortHard?: AbortSignal;
+  /** Options passed through to the runner (tests and benchmarks). */
+  runner?: Partial<ConstructorParameters<typeof Runner>[0]>;
+  /** Upload cache directory (defaults to the user cache dir). */
+  cacheDir?: string;
+  /** Keep the upload cache out of it entirely. */
+  noUploadCache?: boolean;
+}
+
+export interface SessionResult {
+  exitCode: ExitCode;
+  outcome: RunOutcome;
+  summary: RunSummary;
+  /** Tasks of the current plan by outcome (the exit code is decided on these). */
+  planTotals: { tasks: number; succeeded: number; failed: number; unknown: number; pending: number };
+  logFile: string;
+}
+
+export async function runSession(o: SessionOptions): Promise<SessionResult> {
+  const lock: RunLock = await acquireLock(o.outDir, { command: o.command });
+  let store: StateStore | undefined;
+  let log: RunLogger | undefined;
+  let client: Client | undefined;
+  try {
+    store = await openFileStore(o.outDir, {
+      create: { job: o.plan.job.name, manifestHash: o.plan.manifest.hash, tool: `flf2v/${TOOL_VERSION}` },
+      salvage: o.salvageState,
+    });
+    const job = store.state.header?.job;
+    if (job && job !== o.plan.job.name) {
+      throw new BatchError(
+        'E_USAGE',
+        `${o.outDir} holds the runs of job "${job}", not "${o.plan.job.name}": choose another --out`,
+      );
+    }
+    log = createRunLogger({ dir: o.outDir, verbose: o.verbose, secrets: [o.apiKey] });
+    const logger = log.logger;
+    const startedAt = new Date().toISOString();
+    const session = store.state.sessions + 1;
+    store.append({
+      t: 'session',
+      n: session,
+      at: startedAt,
+      tool: TOOL_VERSION,
+      manifestHash: o.plan.manifest.hash,
+      manifest: o.manifestArg,
+      pid: process.pid,
+      host: hostname(),
+      limits: { ...o.limits },
+    });
+    logger.info(
+      { outDir: o.outDir, manifest: o.manifestArg, tasks: o.plan.tasks.length, limits: o.limits },
+      'run started',
+    );
+
+    const limiter = new RateLimiter({ rpm: { submit: o.limits.submitRpm, query: o.limits.queryRpm } });
+    const stats = new SessionStats();
+    client = createClient({
+      apiKey: o.apiKey,
+      baseUrl: o.baseUrl,
+      gate: limiter,
+      onAttempt: stats.onAttempt,
+      logger,
+    });
+    const uploadCache = o.noUploadCache
+      ? undefined
+      : await openUploadCache({ dir: o.cacheDir, baseUrl: o.baseUrl });
+    const runner = new Runner({
+      plan: o.plan,
+      outDir: o.outDir,
+      store,
+      client,
+      logger,
+      maxInFlight: o.limits.maxInFlight,
+      maxVideos: o.maxVideos,
+      resubmitUnknown: o.resubmitUnknown,
+      retryFailed: o.retryFailed,
+      taskTimeoutMs: o.taskTimeoutMs,
+      uploadCache,
+      ...o.runner,
+    });
+    const onStop = () => runner.stop();
+    const onAbort = () => runner.abort();
+    if (o.signal?.aborted) runner.stop();
+    o.signal?.addEventListener('abort', onStop, { once: true });
+    o.abortHard?.addEventListener('abort', onAbort, { once: true });
+
+    const summarize = (runState: RunSummary['run']['state'], finishedAt?: string) =>
+      buildSummary({
+        outDir: o.outDir,
+        state: store!.state,
+        runState,
+        stats: stats.total(store!.state.stats),
+        startedAt: store!.state.firstSessionAt,
+        finishedAt,
+        view: runner,
+      });
+    let refreshing: Promise<unknown> = Promise.resolve();
+    const refresh = setInterval(() => {
+      refreshing = writeReports(o.outDir, summarize('running')).catch((error) =>
+        logger.warn({ err: String(error) }, 'report refresh failed'),
+      );
+    }, o.reportEveryMs ?? 5000);
+    refresh.unref();
+    const progress = o.progress ? new Progress(runner, o.progress) : undefined;
+    progress?.start();
+
+    let outcome: RunOutcome;
+    try {
+      outcome = await runner.run();
+    } finally {
+      clearInterval(refresh);
+      progress?.stop();
+      o.signal?.removeEventListener('abort', onStop);
+      o.abortHard?.removeEventListener('abort', onAbort);
+      limiter.close(new Flf2vError('E_ABORTED', 'the run is over', { retryable: false }));
+    }
+    const finishedAt = new Date().toISOString();
+    store.append({
+      t: 'stats',
+      session,
+      at: finishedAt,
+      stats: stats.counts,
+      state: outcome.interrupted || outcome.fatal ? 'interrupted' : 'finished',
+    });
+    await store.flush();
+    await refreshing;
+    const summary = summarize(outcome.interrupted || outcome.fatal ? 'interrupted' : 'finished', finishedAt);
+    await writeReports(o.outDir, summary);
+
+    const planKeys = new Set(o.plan.tasks.map((t) => t.key));
+    const planTotals = { tasks: 0, succeeded: 0, failed: 0, unknown: 0, pending: 0 };
+    for (const t of summary.tasks) {
+      if (!planKeys.has(t.key)) continue;
+      planTotals.tasks++;
+      planTotals[t.status]++;
+    }
+    let exitCode: ExitCode;
+    if (outcome.fatal) exitCode = exitCodeFor(outcome.fatal.code);
+    else if (outcome.interrupted) exitCode = EXIT.INTERRUPTED;
+    else exitCode = planTotals.succeeded === planTotals.tasks ? EXIT.OK : EXIT.TASKS_FAILED;
+    logger.info({ totals: summary.totals, exitCode, interrupted: outcome.interrupted }, 'run ended');
+    return { exitCode, outcome, summary, planTotals, logFile: log.file };
+  } finally {
+    await client?.close().catch(() => {});
+    await store?.close().catch(() => {});
+    await log?.close().catch(() => {});
+    await lock.release();
+  }
+}

@@ -1,0 +1,141 @@
+import { relative, sep } from 'node:path';
+import { computeTotals, type RunSummary, type TaskOutcome, type TaskSummary } from '@flf2v/reporter';
+import type { FrameRecord, RequestStats } from '../state/records.js';
+import { type RunState, submissionsOf, type TaskState } from '../state/run-state.js';
+import { TOOL_VERSION } from '../version.js';
+
+/**
+ * Map the run state (plus, during a run, what each task is doing right now) into the reporter's plain model.
+ * URLs lose their query strings: signed URLs are credentials, and they expire anyway.
+ */
+
+export interface LiveView {
+  live?: ReadonlyMap<string, string>;
+  progress?: ReadonlyMap<string, number>;
+  calls?: ReadonlyMap<string, number>;
+  removed?: ReadonlySet<string>;
+}
+
+export interface SummaryContext {
+  outDir: string;
+  state: RunState;
+  runState: RunSummary['run']['state'];
+  /** Request counters including the current session. */
+  stats: RequestStats;
+  startedAt?: string;
+  finishedAt?: string;
+  view?: LiveView;
+}
+
+export function stripQuery(url: string): string {
+  const q = url.search(/[?#]/);
+  return q < 0 ? url : url.slice(0, q);
+}
+
+function outcomeOf(task: TaskState): TaskOutcome {
+  switch (task.phase) {
+    case 'succeeded':
+      return 'succeeded';
+    case 'failed':
+      return 'failed';
+    case 'unknown':
+      return 'unknown';
+    default:
+      return 'pending';
+  }
+}
+
+function stageOf(task: TaskState, view: LiveView | undefined): string {
+  const live = view?.live?.get(task.key);
+  if (view?.removed?.has(task.key) && task.phase !== 'succeeded') return 'removed';
+  if (live) return live === 'queued' && task.phase === 'planned' ? 'planned' : live;
+  if (task.stalledAt && task.phase === 'submitted') return 'stalled';
+  switch (task.phase) {
+    case 'succeeded':
+      return 'done';
+    case 'submitted':
+      return 'running';
+    case 'completed':
+      return 'downloading';
+    default:
+      return task.phase;
+  }
+}
+
+function thumbnail(frame: FrameRecord, outDir: string): string | undefined {
+  if (frame.url) return frame.url;
+  if (!frame.path) return undefined;
+  return relative(outDir, frame.path).split(sep).join('/');
+}
+
+export function taskSummary(task: TaskState, outDir: string, view?: LiveView): TaskSummary {
+  const p = task.params;
+  const summary: TaskSummary = {
+    id: task.id,
+    key: task.key,
+    status: outcomeOf(task),
+    stage: stageOf(task, view),
+    attempts: task.attempts + (view?.calls?.get(task.key) ?? 0),
+    submissions: submissionsOf(task),
+    timings: {
+      queuedAt: task.plannedAt,
+      submittedAt: task.submittedAt,
+      // A failed task's bar ends where it failed.
+      completedAt: task.completedAt ?? task.failedAt,
+      downloadedAt: task.downloadedAt,
+    },
+    videos: task.videos.flatMap((v) =>
+      v ? [{ path: v.path, url: stripQuery(v.url), sha256: v.sha256, bytes: v.bytes }] : [],
+    ),
+    request: {
+      selected_model: p.selected_model,
+      prompt: p.prompt,
+      negative_prompt: p.negative_prompt,
+      resolution: p.resolution,
+      duration: p.duration,
+      number_of_videos: p.number_of_videos,
+      need_expand_prompt: p.need_expand_prompt,
+      image: task.image.display,
+      last_image: task.last_image.display,
+    },
+    frames: { image: thumbnail(task.image, outDir), last_image: thumbnail(task.last_image, outDir) },
+  };
+  if (task.taskId) summary.taskId = task.taskId;
+  if (task.error) summary.error = { ...task.error };
+  const progress = view?.progress?.get(task.key);
+  if (progress !== undefined) summary.progress = progress;
+  return summary;
+}
+
+export function buildSummary(ctx: SummaryContext): RunSummary {
+  const { state, view } = ctx;
+  const tasks = [...state.tasks.values()].map((t) => taskSummary(t, ctx.outDir, view));
+  const now = new Date().toISOString();
+  const s = ctx.stats;
+  return {
+    schemaVersion: 1,
+    run: {
+      name: state.header?.job ?? '',
+      manifest: state.manifest ?? '',
+      outDir: ctx.outDir,
+      toolVersion: TOOL_VERSION,
+      startedAt: ctx.startedAt ?? state.firstSessionAt ?? state.header?.createdAt ?? now,
+      finishedAt: ctx.finishedAt,
+      updatedAt: now,
+      state: ctx.runState,
+      limits: { ...state.limits },
+      requests: {
+        upload: s.upload,
+        submit: s.submit,
+        status: s.status,
+        result: s.result,
+        download: s.download,
+      },
+      rateLimited: s.rateLimited,
+      retries: s.retries,
+      removedTasks: view?.removed?.size ?? 0,
+    },
+    totals: computeTotals(tasks),
+    tasks,
+  };
+}

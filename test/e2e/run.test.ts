@@ -1,0 +1,232 @@
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  API_KEY,
+  checkAgainstLedger,
+  cliEnv,
+  filesContaining,
+  readReport,
+  runCli,
+  simulator,
+  spawnCli,
+  tempDir,
+  waitFor,
+  writeCsvJob,
+} from './_helpers.js';
+
+describe('flf2v run (the real CLI against the simulator)', () => {
+  it('runs a 50-task job with shared frames: every video downloaded, verified, each task sent once', async () => {
+    const sim = await simulator();
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 50);
+    const out = join(dir, 'out');
+    const res = await runCli(['run', manifest, '--out', out, '--json', '--quiet'], { env: cliEnv(sim) });
+    expect(res.code, res.stderr).toBe(0);
+    const printed = JSON.parse(res.stdout);
+    expect(printed.totals).toMatchObject({ tasks: 50, succeeded: 50, failed: 0 });
+
+    const ledger = sim.ledger();
+    expect(ledger.submissions.accepted).toHaveLength(50);
+    // Four distinct frames, each uploaded once.
+    expect(Object.values(ledger.uploads).map((u) => u.count)).toEqual([1, 1, 1, 1]);
+    const report = await readReport(out);
+    expect(report.tasks.every((t) => t.status === 'succeeded' && t.submissions === 1)).toBe(true);
+    expect((await readdir(join(out, 'videos'))).sort()).toEqual(
+      report.tasks.map((t) => `${t.id}.mp4`).sort(),
+    );
+    await checkAgainstLedger(sim, out);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+    expect(existsSync(join(out, 'report.junit.xml'))).toBe(true);
+    // The key is in no file of the run directory.
+    expect(await filesContaining(out, API_KEY)).toEqual([]);
+    expect(res.stdout + res.stderr).not.toContain(API_KEY);
+  });
+
+  it('the same command again does nothing new; an added row is the only new submission', async () => {
+    const sim = await simulator();
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 6);
+    const out = join(dir, 'out');
+    expect((await runCli(['run', manifest, '--out', out, '--quiet'], { env: cliEnv(sim) })).code).toBe(0);
+    expect((await runCli(['run', manifest, '--out', out, '--quiet'], { env: cliEnv(sim) })).code).toBe(0);
+    expect(sim.ledger().submissions.accepted).toHaveLength(6);
+    await writeCsvJob(dir, 7);
+    expect((await runCli(['run', manifest, '--out', out, '--quiet'], { env: cliEnv(sim) })).code).toBe(0);
+    expect(sim.ledger().submissions.accepted).toHaveLength(7);
+    await checkAgainstLedger(sim, out);
+  });
+
+  it('stays within given submit, query and in-flight limits without a single 429', async () => {
+    const sim = await simulator({
+      limits: {
+        submit: { max: 20, windowMs: 2000 },
+        query: { max: 60, windowMs: 2000 },
+        maxRunningPerKey: 3,
+      },
+    });
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 24);
+    const out = join(dir, 'out');
+    const res = await runCli(
+      [
+        'run',
+        manifest,
+        '--out',
+        out,
+        '--quiet',
+        '--submit-rpm',
+        '600',
+        '--query-rpm',
+        '1800',
+        '--max-in-flight',
+        '3',
+      ],
+      { env: cliEnv(sim) },
+    );
+    expect(res.code, res.stderr).toBe(0);
+    const ledger = sim.ledger();
+    expect(ledger.rateLimited).toEqual({ upload: 0, submit: 0, status: 0, result: 0, download: 0 });
+    expect(ledger.tasks.maxInFlight).toBeLessThanOrEqual(3);
+    await checkAgainstLedger(sim, out);
+  });
+
+  it('adapts to limits it was not told about: 429s slow it down but fail no task', async () => {
+    const sim = await simulator({
+      limits: { submit: { max: 8, windowMs: 1000 }, query: { max: 40, windowMs: 1000 } },
+    });
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 24);
+    const out = join(dir, 'out');
+    const res = await runCli(['run', manifest, '--out', out, '--quiet'], { env: cliEnv(sim) });
+    expect(res.code, res.stderr).toBe(0);
+    expect((await readReport(out)).totals.succeeded).toBe(24);
+    await checkAgainstLedger(sim, out);
+  });
+
+  it('rides out transient faults on every endpoint; only ambiguous submits end unknown, never re-sent', async () => {
+    const sim = await simulator({
+      seed: 11,
+      faults: [
+        { kind: 'http-5xx', status: 503, probability: 0.15 },
+        { kind: 'rate-limit', probability: 0.1, retryAfterMs: 200 },
+        { kind: 'reset-before', probability: 0.05, endpoints: ['status', 'result', 'download', 'upload'] },
+        { kind: 'truncated', probability: 0.05, endpoints: ['status', 'result', 'download'] },
+        { kind: 'non-json', probability: 0.05, endpoints: ['status', 'result'] },
+        { kind: 'reset-after', probability: 0.1, endpoints: ['submit'] },
+      ],
+    });
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 30);
+    const out = join(dir, 'out');
+    const res = await runCli(['run', manifest, '--out', out, '--quiet'], { env: cliEnv(sim) });
+    expect([0, 1]).toContain(res.code);
+    const report = await readReport(out);
+    expect(report.totals.failed).toBe(0);
+    expect(report.totals.pending).toBe(0);
+    for (const t of report.tasks.filter((t) => t.status === 'unknown')) {
+      expect(t.submissions).toBe(1);
+    }
+    await checkAgainstLedger(sim, out);
+  });
+
+  it('fails moderated and provider-failed tasks with their codes, and exits 1', async () => {
+    const sim = await simulator();
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 4, {
+      prompt: (i) => `shot ${i} ${i === 1 ? '[sim:moderation]' : i === 2 ? '[sim:fail]' : ''}`,
+    });
+    const out = join(dir, 'out');
+    const res = await runCli(['run', manifest, '--out', out, '--quiet'], { env: cliEnv(sim) });
+    expect(res.code).toBe(1);
+    const report = await readReport(out);
+    const byId = new Map(report.tasks.map((t) => [t.id, t]));
+    expect(byId.get('shot-001')?.status).toBe('succeeded');
+    expect(byId.get('shot-004')?.status).toBe('succeeded');
+    expect(byId.get('shot-002')?.error?.code).toBe('E_MODERATION');
+    expect(byId.get('shot-003')?.error?.code).toBe('E_TASK_FAILED');
+  });
+
+  it('refreshes expired result URLs with a new result query, never a resubmit', async () => {
+    const sim = await simulator({
+      timings: { urlTtlMs: 300 },
+      faults: [{ kind: 'slow', endpoints: ['download'], delayMs: 600, count: 3 }],
+    });
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 3);
+    const out = join(dir, 'out');
+    const res = await runCli(['run', manifest, '--out', out, '--quiet'], { env: cliEnv(sim) });
+    expect(res.code, res.stderr).toBe(0);
+    const ledger = sim.ledger();
+    expect(ledger.submissions.accepted).toHaveLength(3);
+    expect(ledger.queries.result).toBeGreaterThan(3);
+    await checkAgainstLedger(sim, out);
+  });
+
+  it('refuses a second runner on the same directory, saying who holds it', async () => {
+    const sim = await simulator({ timings: { runningMs: 3000 } });
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 2);
+    const out = join(dir, 'out');
+    const first = spawnCli(['run', manifest, '--out', out, '--quiet'], { env: cliEnv(sim) });
+    await waitFor(() => existsSync(join(out, 'state', 'lock.json')));
+    const second = await runCli(['run', manifest, '--out', out, '--quiet'], { env: cliEnv(sim) });
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(new RegExp(`in use by pid ${first.pid}`));
+    expect((await first.result).code).toBe(0);
+  });
+
+  it('stops on SIGINT with exit 130 and the resume command; the same command finishes without resending', async () => {
+    const sim = await simulator({ timings: { runningMs: 1500 } });
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 12);
+    const out = join(dir, 'out');
+    const run = spawnCli(['run', manifest, '--out', out], { env: cliEnv(sim) });
+    await waitFor(() => sim.ledger().submissions.accepted.length >= 4);
+    run.kill('SIGINT');
+    const stopped = await run.result;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).toContain('Resume with:');
+    expect(stopped.stderr).toContain(`--out ${out}`);
+    const before = sim.ledger().submissions.accepted.length;
+    const resumed = await runCli(['run', manifest, '--out', out, '--quiet'], { env: cliEnv(sim) });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const ledger = sim.ledger();
+    expect(ledger.submissions.accepted.length).toBe(12);
+    expect(before).toBeLessThanOrEqual(12);
+    await checkAgainstLedger(sim, out);
+  });
+
+  it('exits 2 and sends nothing for an invalid manifest', async () => {
+    const sim = await simulator();
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 3, { row: (i) => ({ duration: i === 1 ? 7 : 5 }) });
+    const out = join(dir, 'out');
+    const res = await runCli(['run', manifest, '--out', out], { env: cliEnv(sim) });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(
+      /tasks\.csv row 3, column duration \(task shot-002\): expected 5, 6 or 8, got "7"/,
+    );
+    expect(sim.ledger().requests.log.filter((r) => r.endpoint !== 'ledger')).toEqual([]);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('exits 3 with a clear message when no API key is set', async () => {
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 1);
+    const res = await runCli(['run', manifest, '--out', join(dir, 'out')], { env: cliEnv(undefined) });
+    expect(res.code).toBe(3);
+    expect(res.stderr).toContain('BAICAI_API_KEY');
+  });
+
+  it('exits 3 on a wrong key after one request, with E_AUTH', async () => {
+    const sim = await simulator({ key: 'sk-the-right-key-1234567890' });
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 5);
+    const res = await runCli(['run', manifest, '--out', join(dir, 'out'), '--quiet'], { env: cliEnv(sim) });
+    expect(res.code).toBe(3);
+    expect(res.stderr).toContain('E_AUTH');
+    expect(sim.ledger().submissions.accepted).toHaveLength(0);
+  });
+});
