@@ -3,13 +3,15 @@ import { defineConfig } from 'vitest/config';
 
 // Unit tests import @flf2v/* straight from src/ (no build needed); end-to-end tests in test/ spawn the
 // built CLI, which is why the root `test` script builds first.
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
-const alias = {
-  '@flf2v/core': src('core'),
-  '@flf2v/simulator': src('simulator'),
-  '@flf2v/reporter': src('reporter'),
-  '@flf2v/batch': src('batch'),
-};
+const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
+// Exact matches: '@flf2v/core' must not swallow '@flf2v/core/rules'.
+const alias = [
+  { find: /^@flf2v\/core$/, replacement: src('core/src/index.ts') },
+  { find: /^@flf2v\/core\/rules$/, replacement: src('core/src/rules.ts') },
+  { find: /^@flf2v\/simulator$/, replacement: src('simulator/src/index.ts') },
+  { find: /^@flf2v\/reporter$/, replacement: src('reporter/src/index.ts') },
+  { find: /^@flf2v\/batch$/, replacement: src('batch/src/index.ts') },
+];
 
 export default defineConfig({
   resolve: { alias },

@@ -3,7 +3,7 @@
  * command's behaviour lives in `commands/<name>.ts` and returns an exit code.
  */
 
-import { isFlf2vError } from '@flf2v/core';
+import { isFlf2vError } from '@flf2v/core/rules';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { TOOL_VERSION } from './version.js';
@@ -119,7 +119,7 @@ Exit codes:
       30 * 60_000,
     )
     .option('--dry-run', 'plan only: validate and print what would be sent; send nothing')
-    .option('--strict', 'treat warnings (e.g. mismatched frame aspect ratios) as errors')
+    .option('--strict', "make a mismatch between a task's two frame aspect ratios an error, not a warning")
     .option('--encoding <name>', 'CSV encoding (default: detect UTF-8 / GBK)')
     .option('--json', 'print the final summary as JSON on stdout')
     .option('--salvage-state', 'accept a damaged state journal by keeping its records before the damage')
@@ -135,7 +135,7 @@ Exit codes:
     )
     .argument('<manifest>', 'a YAML job file or a CSV')
     .option('--json', 'machine-readable output')
-    .option('--strict', 'treat warnings as errors')
+    .option('--strict', "make a mismatch between a task's two frame aspect ratios an error, not a warning")
     .option('--encoding <name>', 'CSV encoding (default: detect UTF-8 / GBK)')
     .action(async (manifest: string, opts: Record<string, unknown>) => {
       const { validateCommand } = await import('./commands/validate.js');
@@ -164,8 +164,8 @@ Exit codes:
   program
     .command('simulator')
     .description('start the local provider stand-in and print its base URL')
-    .option('--port <n>', 'port to listen on (0 = any free port)', port, 0)
-    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (default: the config file, else 0 = any free port)', port)
+    .option('--host <host>', 'address to bind (default: the config file, else 127.0.0.1)')
     .option('--key <key>', 'accept only this API key (default: any key starting with sk-)')
     .option('--config <file>', 'YAML file with simulator options (limits, timings, faults)')
     .option('--seed <n>', 'random seed for reproducible faults', positiveInt('--seed'))

@@ -1,4 +1,4 @@
-import { Flf2vError } from '@flf2v/core';
+import { Flf2vError } from '@flf2v/core/rules';
 
 /**
  * Codes raised by @flf2v/batch, on top of core's API codes. `retryable` is false for all of them: they need a

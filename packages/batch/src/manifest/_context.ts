@@ -1,4 +1,4 @@
-import type { CoerceOptions, RequestRules } from '@flf2v/core';
+import type { CoerceOptions, RequestRules } from '@flf2v/core/rules';
 import type { FrameEntry, FrameStore } from './frames.js';
 import type { ProblemSink } from './problems.js';
 import type { SourceLocation, TaskParams } from './types.js';

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { finished } from 'node:stream/promises';
-import type { TaskField } from '@flf2v/core';
+import type { TaskField } from '@flf2v/core/rules';
 import { type CsvError, type Options, parse } from 'csv-parse';
 import { type Defaults, type LoadContext, markInvalid, type TaskDraft } from './_context.js';
 import { suggest } from './_suggest.js';

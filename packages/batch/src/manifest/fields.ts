@@ -5,7 +5,7 @@ import {
   showValue,
   TASK_FIELDS,
   type TaskField,
-} from '@flf2v/core';
+} from '@flf2v/core/rules';
 import {
   type Defaults,
   type FieldTarget,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { isHttpUrl } from '@flf2v/core';
+import { isHttpUrl } from '@flf2v/core/rules';
 import { imageSize } from 'image-size';
 import type { ProblemKind } from './problems.js';
 import type { FrameRef } from './types.js';

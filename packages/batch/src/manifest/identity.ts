@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { TASK_TYPE } from '@flf2v/core';
+import { TASK_TYPE } from '@flf2v/core/rules';
 import type { FrameRef, TaskParams } from './types.js';
 
 /**

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { isHttpUrl, showValue } from '@flf2v/core';
+import { isHttpUrl, showValue } from '@flf2v/core/rules';
 import { Cron } from 'croner';
 import type { LoadContext } from './_context.js';
 import { didYouMean } from './_suggest.js';

@@ -1,4 +1,4 @@
-import { coerceTaskField, TASK_FIELDS, type TaskField } from '@flf2v/core';
+import { coerceTaskField, TASK_FIELDS, type TaskField } from '@flf2v/core/rules';
 import type { Node } from 'yaml';
 import { type Defaults, type LoadContext, markInvalid, type TaskDraft } from './_context.js';
 import { suggest } from './_suggest.js';

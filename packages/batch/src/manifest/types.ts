@@ -1,4 +1,4 @@
-import type { Duration, Resolution } from '@flf2v/core';
+import type { Duration, Resolution } from '@flf2v/core/rules';
 
 /**
  * What a manifest turns into: a validated plan of tasks. This is the contract between the manifest loaders
