@@ -16,13 +16,9 @@ export async function simulatorCommand(opts: Record<string, unknown>): Promise<n
   let sim: Simulator;
   try {
     if (typeof opts.config === 'string') options = await loadSimulatorConfig(opts.config);
-    // cli.ts gives --port and --host defaults (0, 127.0.0.1), so those values cannot be told apart from flags
-    // not given: then a config file's port or host wins.
-    if (typeof opts.port === 'number' && (opts.port !== 0 || options.port === undefined))
-      options.port = opts.port;
-    if (typeof opts.host === 'string' && (opts.host !== '127.0.0.1' || options.host === undefined)) {
-      options.host = opts.host;
-    }
+    // Flags win over the config file; the simulator's own defaults (port 0, 127.0.0.1) apply last.
+    if (typeof opts.port === 'number') options.port = opts.port;
+    if (typeof opts.host === 'string') options.host = opts.host;
     if (typeof opts.key === 'string') options.key = opts.key;
     if (typeof opts.seed === 'number') options.seed = opts.seed;
     sim = await startSimulator(options);
