@@ -8,12 +8,14 @@
  * their first poll. This works on censored observations (we never see the exact completion time), does not
  * ratchet upward the way averaging "found complete at" times would, and follows drift in provider speed.
  * Tasks not complete at their first poll are polled every `followUpFraction × first`, backing off as they overrun.
- * A bucket with no history borrows from other buckets, scaled by video seconds; with no history at all,
- * polls start at `initialDelayMs` and grow geometrically until the first completion.
+ * A bucket with no history borrows from other buckets, scaled by video seconds. With no history at all, only
+ * a few "scout" tasks poll (from `initialDelayMs`, growing geometrically); everyone else waits for the first
+ * completion, which gives the estimate they are then scheduled by. A 10,000-task run on a provider that takes
+ * minutes per task thus spends a handful of queries learning, not tens of thousands.
  */
 
 export interface PollPlannerOptions {
-  /** First poll delay before anything has completed. @default 2000 */
+  /** First poll delay of a scout before anything has completed. @default 250 */
   initialDelayMs?: number;
   /** Growth of the delay between polls before the first completion. @default 1.5 */
   initialGrowth?: number;
@@ -27,6 +29,8 @@ export interface PollPlannerOptions {
   minIntervalMs?: number;
   /** @default 60_000 */
   maxIntervalMs?: number;
+  /** Tasks polling at once before the first completion. @default 3 */
+  scouts?: number;
 }
 
 export interface PollContext {
@@ -51,18 +55,58 @@ interface Bucket {
 
 export class PollPlanner {
   private readonly buckets = new Map<string, Bucket>();
+  private activeScouts = 0;
+  private wakeWaiters!: () => void;
+  private scoutFreed = new Promise<void>((resolve) => {
+    this.wakeWaiters = resolve;
+  });
+  private estimated!: () => void;
+  /** Resolves at the first completion anywhere: from then on every task has an estimate. */
+  readonly firstEstimate = new Promise<void>((resolve) => {
+    this.estimated = resolve;
+  });
   private readonly o: Required<PollPlannerOptions>;
 
   constructor(options: PollPlannerOptions = {}) {
     this.o = {
-      initialDelayMs: options.initialDelayMs ?? 2000,
+      initialDelayMs: options.initialDelayMs ?? 250,
       initialGrowth: options.initialGrowth ?? 1.5,
       targetHitRate: options.targetHitRate ?? 0.7,
       learningRate: options.learningRate ?? 0.1,
       followUpFraction: options.followUpFraction ?? 0.08,
       minIntervalMs: options.minIntervalMs ?? 200,
       maxIntervalMs: options.maxIntervalMs ?? 60_000,
+      scouts: options.scouts ?? 3,
     };
+  }
+
+  get hasEstimate(): boolean {
+    return this.buckets.size > 0;
+  }
+
+  /** Become a scout (poll before any estimate exists) if fewer than `scouts` are active; call `release` after. */
+  tryScout(): (() => void) | undefined {
+    if (this.activeScouts >= this.o.scouts) return undefined;
+    this.activeScouts++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.activeScouts--;
+      const wake = this.wakeWaiters;
+      this.scoutFreed = new Promise((resolve) => {
+        this.wakeWaiters = resolve;
+      });
+      wake();
+    };
+  }
+
+  /**
+   * Resolves when waiting makes no sense any more: an estimate exists, or a scout finished without one (it
+   * failed at the provider), so a waiting task may take its place.
+   */
+  waitForEstimate(): Promise<void> {
+    return Promise.race([this.firstEstimate, this.scoutFreed]);
   }
 
   static bucketOf(params: { resolution: string; duration: number; number_of_videos: number }): string {
@@ -128,6 +172,7 @@ export class PollPlanner {
     if (this.buckets.has(bucket)) return;
     const midpoint = previousPollMs + (detectedAtMs - previousPollMs) / 2;
     this.buckets.set(bucket, { firstMs: Math.max(1, midpoint), seconds, observations: 1 });
+    this.estimated();
   }
 
   private clamp(ms: number): number {

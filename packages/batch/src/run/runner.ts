@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, type Client, Flf2vError, type GenerationRequest, TASK_TYPE } from '@flf2v/core';
 import PQueue from 'p-queue';
@@ -215,6 +215,7 @@ export class Runner {
     for (const t of this.state.tasks.values())
       this.videosSpent += submissionsOf(t) * t.params.number_of_videos;
 
+    await mkdir(join(this.o.outDir, 'videos'), { recursive: true });
     const planned = new Map(this.o.plan.tasks.map((t) => [t.key, t]));
     const drivers: Promise<void>[] = [];
     for (const task of this.state.tasks.values()) {
@@ -308,6 +309,19 @@ export class Runner {
   private backoffMs(attempt: number, floorMs = 0): number {
     const cap = Math.min(this.o.retryMaxMs, this.o.retryBaseMs * 2 ** Math.min(attempt, 16));
     return Math.max(floorMs, Math.random() * cap);
+  }
+
+  /** Wait for `promise`, or for a stop request; false when stopped. */
+  private until(promise: Promise<unknown>): Promise<boolean> {
+    if (this.stopping) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const onStop = () => resolve(false);
+      this.stopController.signal.addEventListener('abort', onStop, { once: true });
+      promise.then(() => {
+        this.stopController.signal.removeEventListener('abort', onStop);
+        resolve(true);
+      });
+    });
   }
 
   private async pause(ms: number): Promise<boolean> {
@@ -512,8 +526,20 @@ export class Runner {
     let errors = 0;
     let delay = resumed ? 0 : this.planner.firstDelayMs(bucket, seconds);
     this.live.set(task.key, 'queued');
+    let releaseScout: (() => void) | undefined;
     try {
       while (task.phase === 'submitted') {
+        if (!this.planner.hasEstimate && !releaseScout && !resumed) {
+          releaseScout = this.planner.tryScout();
+          if (!releaseScout) {
+            // Not a scout: wait for the first completion anywhere, then poll when this task is due by it.
+            if (!(await this.until(this.planner.waitForEstimate()))) return;
+            if (!this.planner.hasEstimate) continue; // a scout gave up: try to take its place
+            delay = Math.max(0, submittedAt + this.planner.firstDelayMs(bucket, seconds) - Date.now());
+          }
+        } else if (releaseScout && this.planner.hasEstimate) {
+          releaseScout();
+        }
         if (delay > 0 && !(await this.pause(delay))) return;
         if (this.stopping) return;
         const elapsed = Date.now() - submittedAt;
@@ -609,6 +635,7 @@ export class Runner {
         });
       }
     } finally {
+      releaseScout?.();
       // The task no longer runs at the provider (done, failed, stalled) or we are stopping: free its slot.
       this.slots?.release();
     }
@@ -680,7 +707,6 @@ export class Runner {
         this.countCall(task.key);
         try {
           const dest = join(this.o.outDir, rel);
-          await mkdir(dirname(dest), { recursive: true });
           return await this.o.client.download(urls[index]!, dest, { signal: this.abortController.signal });
         } catch (error) {
           if (isFatal(error)) throw error;
