@@ -433,40 +433,48 @@ export class Runner {
         this.parked.add(task.key);
         return;
       }
-      this.live.set(task.key, 'submitting');
-      if (this.slots) {
-        const ok = await this.slots.acquire(this.stopController.signal).then(
-          () => true,
-          () => false,
-        );
-        if (!ok) return;
-      }
+      // Reserve the budget before waiting for anything, so concurrent drivers cannot all pass the check.
+      this.videosSpent += cost;
+      let spent = false;
       let holdSlot = false;
       try {
+        this.live.set(task.key, 'submitting');
+        if (this.slots) {
+          const ok = await this.slots.acquire(this.stopController.signal).then(
+            () => true,
+            () => false,
+          );
+          if (!ok) return;
+        }
         const outcome = await this.queues.submit.add(() => this.submitOnce(task, body));
+        // A task that was (or may have been) created costs its videos; anything else gives them back.
+        spent = outcome === 'submitted' || outcome === 'unknown';
         if (outcome === 'submitted') {
           holdSlot = true;
           return;
         }
-        if (outcome === 'stopped' || outcome === 'done') return;
+        if (typeof outcome !== 'number') return;
         // Transient and provably not created: try again after a pause (never fail a task because of 429).
-        if (!(await this.pause(this.backoffMs(attempt, typeof outcome === 'number' ? outcome : 0)))) return;
+        if (!(await this.pause(this.backoffMs(attempt, outcome)))) return;
       } finally {
-        if (!holdSlot) this.slots?.release();
+        if (!spent) this.videosSpent -= cost;
+        if (this.slots && !holdSlot) this.slots.release();
       }
     }
   }
 
-  /** One POST. Returns what the driver should do next; the journal already says what happened. */
+  /**
+   * One POST. Returns what happened — `submitted`, `unknown` (maybe created), `failed` (provably not created,
+   * permanently), `stopped` (not sent), or the delay before retrying a provably-not-created transient failure.
+   * The journal already says so.
+   */
   private async submitOnce(
     task: TaskState,
     body: GenerationRequest,
-  ): Promise<'submitted' | 'done' | 'stopped' | number> {
+  ): Promise<'submitted' | 'unknown' | 'failed' | 'stopped' | number> {
     if (this.stopping) return 'stopped';
     const n = task.lastN + 1;
-    const cost = task.params.number_of_videos;
     await this.o.store.appendDurable({ t: 'intent', key: task.key, n, at: new Date().toISOString() });
-    this.videosSpent += cost;
     this.countCall(task.key);
     try {
       // Deliberately not the stop signal: a submit on the wire is allowed to finish (see the header comment).
@@ -489,9 +497,8 @@ export class Runner {
         // Maybe created: never re-sent silently.
         this.append({ t: 'unknown', key: task.key, n, at, error: rec });
         this.o.logger.warn({ key: task.key, id: task.id, err: rec }, 'submit outcome unknown; not re-sent');
-        return 'done';
+        return 'unknown';
       }
-      this.videosSpent -= cost;
       this.append({ t: 'not_created', key: task.key, n, at, error: rec });
       if (isFatal(error)) throw error;
       if (rec.retryable && !this.stopping) {
@@ -508,7 +515,7 @@ export class Runner {
         attempts: this.attemptsOf(task),
       });
       this.o.logger.warn({ key: task.key, id: task.id, err: rec }, 'submit failed');
-      return 'done';
+      return 'failed';
     } finally {
     }
   }
