@@ -23,4 +23,14 @@ export type {
   SourceLocation,
   TaskParams,
 } from './manifest/types.js';
+export { type LimiterOptions, RateLimiter } from './run/limiter.js';
+export { PollPlanner, type PollPlannerOptions } from './run/poll-planner.js';
+export { Runner, type RunnerOptions, type RunOutcome } from './run/runner.js';
+export { runSession, type SessionOptions, type SessionResult } from './run/session.js';
+export { buildSummary } from './run/summary.js';
+export { openFileStore, replay, statePaths } from './state/file-store.js';
+export { acquireLock, type LockHolder, type RunLock, readLock } from './state/lock.js';
+export type { JournalRecord } from './state/records.js';
+export { RunState, type TaskPhase, type TaskState } from './state/run-state.js';
+export type { StateStore } from './state/store.js';
 export { TOOL_VERSION } from './version.js';
