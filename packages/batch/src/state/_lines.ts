@@ -36,6 +36,16 @@ function decodeLine(line: string): JournalRecord | string {
   }
 }
 
+/** Whether a complete journal line starts somewhere after the beginning of `segment`. */
+function holdsRecord(segment: string): boolean {
+  const start = /[0-9a-f]{8} \{/g;
+  for (let m = start.exec(segment); m; m = start.exec(segment)) {
+    if (m.index > 0 && typeof decodeLine(segment.slice(m.index)) !== 'string') return true;
+    start.lastIndex = m.index + 1;
+  }
+  return false;
+}
+
 /**
  * Decode a journal. Stops at the first invalid line and reports whether everything after the valid prefix is
  * a single torn line (tolerated) or more (corruption: the caller refuses, or salvages on request).
@@ -50,13 +60,15 @@ export function decodeJournal(buffer: Buffer): DecodedJournal {
     const lineEnd = end === -1 ? buffer.length : end;
     const decoded = decodeLine(buffer.toString('utf8', offset, lineEnd));
     if (typeof decoded === 'string' || end === -1) {
+      const last = end === -1 || end === buffer.length - 1;
       return {
         records,
         validBytes: offset,
         firstInvalidLine: lineNo,
         reason: typeof decoded === 'string' ? decoded : 'line not terminated',
-        // Torn: the invalid line is the last one, so nothing after it was ever acknowledged.
-        tornTailOnly: end === -1 || end === buffer.length - 1,
+        // Torn: the invalid line is the last one, so nothing after it was ever acknowledged — unless a complete,
+        // checksummed record sits inside it (a lost newline merged two lines): a torn write only cuts short.
+        tornTailOnly: last && !holdsRecord(buffer.toString('utf8', offset, lineEnd)),
       };
     }
     records.push(decoded);

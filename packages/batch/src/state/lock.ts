@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { BatchError } from '../errors.js';
@@ -49,11 +50,13 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** An unreadable lock this old is debris (locks are written whole, see `acquireLock`), not a live holder. */
+const UNREADABLE_GRACE_MS = 5000;
+
 async function isStale(path: string, holder: LockHolder | undefined, staleMs: number): Promise<boolean> {
   if (!holder || typeof holder.pid !== 'number') {
-    // Unreadable: a holder torn mid-write. Give it the benefit of the doubt until it ages out.
     const info = await stat(path).catch(() => undefined);
-    return !info || Date.now() - info.mtimeMs > staleMs;
+    return !info || Date.now() - info.mtimeMs > UNREADABLE_GRACE_MS;
   }
   if (holder.host === hostname()) return !processAlive(holder.pid);
   const info = await stat(path).catch(() => undefined);
@@ -78,12 +81,33 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<Ru
     startedAt: new Date().toISOString(),
     command: options.command,
   };
+  // The holder is written to a temp file first and link()ed into place, which fails if the lock exists: the
+  // lock file therefore never exists half-written, even if this process is killed at any instruction.
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const handle = await open(tmp, 'w');
+  try {
+    await handle.writeFile(JSON.stringify(holder));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    return await takeLock(dir, path, tmp, holder, staleMs);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+async function takeLock(
+  dir: string,
+  path: string,
+  tmp: string,
+  holder: LockHolder,
+  staleMs: number,
+): Promise<RunLock> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const handle = await open(path, 'wx');
-      await handle.writeFile(JSON.stringify(holder));
-      await handle.sync();
-      await handle.close();
+      await placeLock(tmp, path, holder);
       return startHeartbeat(path, holder, staleMs);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -108,6 +132,23 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<Ru
     await rm(aside, { force: true });
   }
   throw new BatchError('E_LOCKED', describeHolder(dir, await readLock(dir)));
+}
+
+/** link() the prepared holder into place; where hard links are not supported, create the file exclusively. */
+async function placeLock(tmp: string, path: string, holder: LockHolder): Promise<void> {
+  try {
+    await link(tmp, path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw error;
+    const handle = await open(path, 'wx');
+    try {
+      await handle.writeFile(JSON.stringify(holder));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
 }
 
 function startHeartbeat(path: string, holder: LockHolder, staleMs: number): RunLock {
