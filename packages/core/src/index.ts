@@ -1,15 +1,5 @@
 export { createClient } from './client.js';
-export {
-  ApiError,
-  type ApiErrorCode,
-  type ApiErrorContext,
-  BODY_SNIPPET_CHARS,
-  type EndpointName,
-  Flf2vError,
-  type Flf2vErrorOptions,
-  isFlf2vError,
-  truncate,
-} from './errors.js';
+export { type ApiErrorContext, BODY_SNIPPET_CHARS, type EndpointName, truncate } from './errors.js';
 export { type NormalizedClientOptions, normalizeClientOptions, type Route } from './normalize.js';
 export {
   type ClientOptions,
@@ -26,29 +16,9 @@ export {
   type TimeoutOptions,
 } from './options.js';
 export { REDACTED, redactError, redactText, redactUrl } from './redact.js';
-export {
-  type CoerceOptions,
-  type CoerceResult,
-  coerceTaskField,
-  DEFAULT_MODEL,
-  DEFAULT_REQUEST_RULES,
-  DURATIONS,
-  type Duration,
-  type FieldIssue,
-  type GenerationInput,
-  type GenerationRequest,
-  isHttpUrl,
-  REQUIRED_TASK_FIELDS,
-  RESOLUTIONS,
-  type RequestRules,
-  type Resolution,
-  showValue,
-  TASK_FIELDS,
-  TASK_TYPE,
-  type TaskField,
-  validateGenerationRequest,
-} from './request.js';
 export { parseRetryAfter } from './retry-after.js';
+// The request rules and error classes, also importable alone as `@flf2v/core/rules` (no HTTP client loaded).
+export * from './rules.js';
 export { parseProviderTimestamp } from './timestamp.js';
 export type {
   AttemptEvent,
