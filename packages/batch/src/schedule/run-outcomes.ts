@@ -1,0 +1,73 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { replay, statePaths } from '../state/file-store.js';
+import type { TaskPhase } from '../state/run-state.js';
+
+/**
+ * What an earlier run directory says about each task, for the incremental filter: which keys succeeded there
+ * (never redone), and which were sent there without a final outcome (never re-sent by a new run: the provider
+ * may have them — the directory itself resumes or resolves them). Read-only: the journal is replayed, never
+ * opened for writing, and no lock is taken.
+ */
+
+export interface RunOutcomes {
+  /** The job named in the journal header. */
+  job?: string;
+  succeeded: string[];
+  held: string[];
+}
+
+/** Phases in which a task may exist at the provider without a video on disk. */
+const HELD: readonly TaskPhase[] = ['unknown', 'submitted', 'completed'];
+
+export async function readRunOutcomes(dir: string): Promise<RunOutcomes> {
+  try {
+    const { state } = await replay(dir);
+    const out: RunOutcomes = { succeeded: [], held: [] };
+    if (state.header) out.job = state.header.job;
+    for (const task of state.tasks.values()) {
+      if (task.phase === 'succeeded') out.succeeded.push(task.key);
+      else if (HELD.includes(task.phase) || task.pending.length > 0) out.held.push(task.key);
+    }
+    return out;
+  } catch (error) {
+    // A damaged journal still has its last report: better an older picture than paying twice.
+    const fromReport = await readReportOutcomes(dir);
+    if (fromReport) return fromReport;
+    throw error;
+  }
+}
+
+interface ReportLike {
+  run?: { name?: string };
+  tasks?: { key?: string; status?: string; taskId?: string; submissions?: number }[];
+}
+
+async function readReportOutcomes(dir: string): Promise<RunOutcomes | undefined> {
+  let report: ReportLike;
+  try {
+    report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ReportLike;
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(report.tasks)) return undefined;
+  const out: RunOutcomes = { succeeded: [], held: [] };
+  if (report.run?.name) out.job = report.run.name;
+  for (const t of report.tasks) {
+    if (typeof t.key !== 'string') continue;
+    if (t.status === 'succeeded') out.succeeded.push(t.key);
+    else if (t.status !== 'failed' && (t.taskId || (t.submissions ?? 0) > 0)) out.held.push(t.key);
+  }
+  return out;
+}
+
+/** Changes whenever the run state does (size and mtime of snapshot and journal); undefined without state. */
+export async function stateStamp(dir: string): Promise<string | undefined> {
+  const paths = statePaths(dir);
+  const parts: string[] = [];
+  for (const file of [paths.snapshot, paths.journal]) {
+    const info = await stat(file).catch(() => undefined);
+    parts.push(info ? `${info.size}@${info.mtimeMs}` : '-');
+  }
+  return parts.every((p) => p === '-') ? undefined : parts.join('|');
+}
