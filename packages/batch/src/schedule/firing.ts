@@ -11,7 +11,7 @@ import { filterPlan, type HeldTask } from './incremental.js';
 import { pointLatest } from './latest.js';
 import { lockHolder } from './lock-probe.js';
 import { deliver } from './notify.js';
-import { firingStamp, fromRoot, relativeToRoot, runDirAt } from './out-dir.js';
+import { firingStamp, freshDir, fromRoot, relativeToRoot, runDirAt } from './out-dir.js';
 import { describeFiring, timeText as stamp } from './outcome-line.js';
 import { findRunDirs, holdsState } from './run-dirs.js';
 import type { FiringState, HistoryEntry, Trigger } from './types.js';
@@ -108,10 +108,13 @@ async function runFiring(
   const unfinished = previous?.state === 'interrupted' || (previous?.totals?.pending ?? 0) > 0;
   const continuing =
     !ctx.full && previous?.runDir && unfinished ? fromRoot(root, previous.runDir) : undefined;
-  const runDir =
-    continuing && (await holdsState(continuing))
-      ? continuing
-      : runDirAt(job.placement, firedAt, job.timezone);
+  let runDir: string;
+  if (continuing && (await holdsState(continuing))) runDir = continuing;
+  else {
+    runDir = runDirAt(job.placement, firedAt, job.timezone);
+    // --full must not land in a directory whose finished tasks the runner would then skip.
+    if (job.placement.ownStamp || ctx.full) runDir = await freshDir(runDir);
+  }
   const relRun = relativeToRoot(root, runDir);
   const existing = await holdsState(runDir);
   if (existing && runDir !== continuing) {

@@ -8,6 +8,11 @@ export interface Placement {
   template: string;
   /** How many path segments the run directories are below `root` (1 for `<root>/<stamp>`). */
   depth: number;
+  /**
+   * The template is the scheduler's own `<date>_<time>` stamp: every firing gets a directory of its own. With
+   * the job's own `{date}` template, a second firing the same day continues that day's directory.
+   */
+  ownStamp: boolean;
 }
 
 /** A job file with a valid `schedule:`, as read when the scheduler started. */

@@ -1,6 +1,15 @@
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { firingStamp, fromRoot, placementOf, relativeToRoot, runDirAt } from '../../src/schedule/out-dir.js';
+import {
+  firingStamp,
+  freshDir,
+  fromRoot,
+  placementOf,
+  relativeToRoot,
+  runDirAt,
+} from '../../src/schedule/out-dir.js';
+import { tempDir } from './_helpers.js';
 
 // 2026-02-01 18:30:05 UTC is 2026-02-02 02:30:05 in Shanghai: the date a nightly run belongs to is local.
 const AT = new Date('2026-02-01T18:30:05Z');
@@ -8,7 +17,12 @@ const AT = new Date('2026-02-01T18:30:05Z');
 describe('run directory naming', () => {
   it('without out: runs/<name>/<date>_<time> below the working directory', () => {
     const p = placementOf({ name: 'nightly' }, '/work');
-    expect(p).toEqual({ root: '/work/runs/nightly', template: '/work/runs/nightly/{date}_{time}', depth: 1 });
+    expect(p).toEqual({
+      root: '/work/runs/nightly',
+      template: '/work/runs/nightly/{date}_{time}',
+      depth: 1,
+      ownStamp: true,
+    });
     expect(runDirAt(p, AT, 'Asia/Shanghai')).toBe('/work/runs/nightly/2026-02-02_023005');
     expect(runDirAt(p, AT, 'UTC')).toBe('/work/runs/nightly/2026-02-01_183005');
   });
@@ -21,7 +35,7 @@ describe('run directory naming', () => {
 
   it('out: with {date} is the run directory; the history root is the directory above the placeholder', () => {
     const p = placementOf({ name: 'x', out: '/jobs/runs/nightly/{date}' });
-    expect(p).toMatchObject({ root: '/jobs/runs/nightly', depth: 1 });
+    expect(p).toMatchObject({ root: '/jobs/runs/nightly', depth: 1, ownStamp: false });
     expect(runDirAt(p, AT, 'Asia/Shanghai')).toBe('/jobs/runs/nightly/2026-02-02');
   });
 
@@ -34,6 +48,16 @@ describe('run directory naming', () => {
 
   it('a relative out: is resolved against the given directory', () => {
     expect(placementOf({ name: 'x', out: 'o/{date}' }, '/base').root).toBe(resolve('/base/o'));
+  });
+
+  it('a stamped directory that exists already gets -2, -3…', async () => {
+    const root = await tempDir();
+    const dir = join(root, '2026-02-02_020000');
+    expect(await freshDir(dir)).toBe(dir);
+    await mkdir(dir);
+    expect(await freshDir(dir)).toBe(`${dir}-2`);
+    await mkdir(`${dir}-2`);
+    expect(await freshDir(dir)).toBe(`${dir}-3`);
   });
 
   it('firing stamps and paths relative to the root', () => {
