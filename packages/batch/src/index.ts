@@ -28,6 +28,18 @@ export { PollPlanner, type PollPlannerOptions } from './run/poll-planner.js';
 export { Runner, type RunnerOptions, type RunOutcome } from './run/runner.js';
 export { runSession, type SessionOptions, type SessionResult } from './run/session.js';
 export { buildSummary } from './run/summary.js';
+export { discoverJobs, type JobDiscovery } from './schedule/jobs.js';
+export { type FiringNotification, notificationFor } from './schedule/notification.js';
+export { placementOf, runDirAt } from './schedule/out-dir.js';
+export type {
+  FiringState,
+  FiringTotals,
+  HistoryEntry,
+  HistoryIndex,
+  Placement,
+  ScheduledJob,
+} from './schedule/types.js';
+export { postWebhook, type WebhookOptions, type WebhookResult } from './schedule/webhook.js';
 export { openFileStore, replay, statePaths } from './state/file-store.js';
 export { acquireLock, type LockHolder, type RunLock, readLock } from './state/lock.js';
 export type { JournalRecord } from './state/records.js';

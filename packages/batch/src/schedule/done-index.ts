@@ -101,6 +101,11 @@ export class DoneIndex {
     return out;
   }
 
+  /** Keys that succeeded in one run directory (relative), as last read. */
+  succeededIn(dir: string): Set<string> {
+    return new Set(this.runs[dir]?.succeeded ?? []);
+  }
+
   private async save(): Promise<void> {
     const paths = schedulerPaths(this.root);
     await mkdir(paths.dir, { recursive: true });

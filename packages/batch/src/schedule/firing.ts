@@ -151,6 +151,8 @@ async function runFiring(
     return;
   }
 
+  const before = existing ? slot.done.succeededIn(relRun) : new Set<string>();
+  const succeededBefore = work.tasks.filter((t) => before.has(t.key)).length;
   await mkdir(runDir, { recursive: true });
   history.add({
     ...base,
@@ -165,6 +167,7 @@ async function runFiring(
     },
     jobTasks: plan.tasks.length,
     ...(skipped ? { skipped } : {}),
+    ...(succeededBefore > 0 ? { succeededBefore } : {}),
   });
   busy.entryId = id;
   busy.runDir = relRun;

@@ -26,7 +26,7 @@ table{border-collapse:collapse;width:100%;background:#fff;box-shadow:0 1px 2px #
 th,td{padding:.45rem .6rem;border-bottom:1px solid #e7eaf0;text-align:left;vertical-align:top}
 th{font-weight:600;color:#5b6475;font-size:.8rem;text-transform:uppercase;letter-spacing:.03em}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
-.s{display:inline-block;padding:.05rem .5rem;border-radius:1rem;font-size:.8rem;font-weight:600}
+.s{display:inline-block;white-space:nowrap;padding:.05rem .5rem;border-radius:1rem;font-size:.8rem;font-weight:600}
 .s-succeeded{background:#e3f6e8;color:#17692f}.s-failed,.s-error,.s-invalid{background:#fde8e8;color:#9b1c1c}
 .s-interrupted{background:#fff4d6;color:#7a5300}.s-running{background:#e5efff;color:#1a4fb4}
 .s-up-to-date{background:#eef0f4;color:#4a5263}
@@ -52,6 +52,8 @@ function notes(entry: HistoryEntry): string {
   const out: string[] = [];
   if (entry.continued) out.push('continued the interrupted run in this directory');
   if (entry.full) out.push('--full: earlier runs ignored');
+  if (entry.succeededBefore)
+    out.push(`${entry.succeededBefore} of its tasks had succeeded in this directory before this firing`);
   if (entry.skippedFirings)
     out.push(`${entry.skippedFirings} later firing(s) skipped while this run was going`);
   if (entry.skipped?.heldEarlier)

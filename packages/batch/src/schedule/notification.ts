@@ -28,6 +28,7 @@ export interface FiringNotification {
   jobTasks?: number;
   totals?: FiringTotals;
   skipped?: HistoryEntry['skipped'];
+  succeededBefore?: number;
   reports?: { json: string; html: string; junit: string };
   history: { json: string; html: string };
   error?: { code: string; message: string };
@@ -59,6 +60,7 @@ export function notificationFor(job: ScheduledJob, entry: HistoryEntry): FiringN
   if (entry.jobTasks !== undefined) note.jobTasks = entry.jobTasks;
   if (entry.totals) note.totals = entry.totals;
   if (entry.skipped) note.skipped = entry.skipped;
+  if (entry.succeededBefore) note.succeededBefore = entry.succeededBefore;
   if (entry.reports) {
     note.reports = {
       json: fromRoot(root, entry.reports.json),

@@ -44,7 +44,8 @@ export function describeFiring(
         if (t.unknown) parts.push(`${t.unknown} unknown`);
         if (t.pending) parts.push(`${t.pending} pending`);
       }
-      const totals = t ? `${parts.join(', ')} of ${t.tasks} task(s)${earlier}` : entry.state;
+      const here = entry.succeededBefore ? ` (${entry.succeededBefore} of them before this firing)` : '';
+      const totals = t ? `${parts.join(', ')} of ${t.tasks} task(s)${here}${earlier}` : entry.state;
       const state = entry.state === 'succeeded' ? '' : ` [${entry.state}, exit ${entry.exitCode ?? '?'}]`;
       lines.push(`${head} ${dir}: ${totals}${took}${state}`);
       if (entry.error) lines.push(`  ${entry.error.message} [${entry.error.code}]`);

@@ -79,6 +79,11 @@ export interface HistoryEntry {
     /** Sent in an earlier run that has no final outcome for them (unknown, stalled, interrupted): not re-sent. */
     heldEarlier: number;
   };
+  /**
+   * Tasks of this run that had already succeeded in its directory before this firing (a continued run, or a
+   * second firing the same day with a `{date}` directory): counted in `totals`, but not new.
+   */
+  succeededBefore?: number;
   /** Later firings skipped because this run was still going. */
   skippedFirings?: number;
   /** An invalid firing's manifest problems (the first ones; `errors`/`warnings` count them all). */
