@@ -141,13 +141,25 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
         finishedAt,
         view: runner,
       });
+    // Refresh the reports while running. The interval stretches with the render time (10,000 tasks take a few
+    // hundred ms) so that reporting stays a small share of the run's CPU.
     let refreshing: Promise<unknown> = Promise.resolve();
-    const refresh = setInterval(() => {
-      refreshing = writeReports(o.outDir, summarize('running')).catch((error) =>
-        logger.warn({ err: String(error) }, 'report refresh failed'),
+    let refreshTimer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const scheduleRefresh = (lastMs: number) => {
+      if (stopped) return;
+      refreshTimer = setTimeout(
+        () => {
+          const started = Date.now();
+          refreshing = writeReports(o.outDir, summarize('running'))
+            .catch((error) => logger.warn({ err: String(error) }, 'report refresh failed'))
+            .finally(() => scheduleRefresh(Date.now() - started));
+        },
+        Math.max(o.reportEveryMs ?? 5000, lastMs * 20),
       );
-    }, o.reportEveryMs ?? 5000);
-    refresh.unref();
+      refreshTimer.unref();
+    };
+    scheduleRefresh(0);
     const progress = o.progress ? new Progress(runner, o.progress) : undefined;
     progress?.start();
 
@@ -155,7 +167,8 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     try {
       outcome = await runner.run();
     } finally {
-      clearInterval(refresh);
+      stopped = true;
+      clearTimeout(refreshTimer);
       progress?.stop();
       o.signal?.removeEventListener('abort', onStop);
       o.abortHard?.removeEventListener('abort', onAbort);
