@@ -26,6 +26,7 @@ import {
 interface Entry {
   id: string;
   state: string;
+  continued?: boolean;
   exitCode?: number;
   runDir?: string;
   totals?: { tasks: number; succeeded: number };
@@ -216,6 +217,40 @@ describe('flf2v schedule (the real CLI on a seconds-level cron)', () => {
     expect(sim.ledger().submissions.accepted).toHaveLength(4);
     expect((await readReport(runDir)).totals.succeeded).toBe(4);
     await checkAgainstLedger(sim, runDir);
+  });
+
+  it('a restarted scheduler continues the interrupted run in its directory, sending nothing twice', async () => {
+    const sim = await simulator({ timings: { runningMs: 3000 } });
+    const dir = await tempDir();
+    await writeCsvJob(dir, 3, { name: 'restart', yaml: 'schedule: "0 0 1 1 *"\n' });
+    const root = join(dir, 'runs', 'restart');
+    const first = spawnCli(['schedule', 'job.yaml', '--run-now'], { cwd: dir, env: cliEnv(sim) });
+    await until(
+      async () => (sim.ledger().submissions.accepted.length === 3 ? true : undefined),
+      'all 3 sent',
+    );
+    first.kill('SIGTERM');
+    expect((await first.result).code).toBe(0);
+    // A row added meanwhile joins the continued run.
+    await saveSheet(dir, 4, { name: 'restart', yaml: 'schedule: "0 0 1 1 *"\n' });
+
+    const second = spawnCli(['schedule', 'job.yaml', '--run-now'], { cwd: dir, env: cliEnv(sim) });
+    const continued = await until(
+      async () => (await history(root)).find((r) => r.state === 'succeeded'),
+      'the continued run finished',
+    );
+    second.kill('SIGTERM');
+    const res = await second.result;
+    expect(res.code, res.stderr).toBe(0);
+    const runs = await history(root);
+    expect(runs.map((r) => r.state)).toEqual(['interrupted', 'succeeded']);
+    expect(continued).toMatchObject({
+      continued: true,
+      runDir: runs[0]!.runDir,
+      totals: { tasks: 4, succeeded: 4 },
+    });
+    expect(sim.ledger().submissions.accepted).toHaveLength(4);
+    await checkAgainstLedger(sim, join(root, continued.runDir!));
   });
 
   it('a job file that turns invalid is recorded as an invalid firing and the scheduler carries on; --full regenerates', async () => {

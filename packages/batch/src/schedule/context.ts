@@ -1,9 +1,7 @@
-import type { SessionOptions } from '../run/session.js';
 import type { DoneIndex } from './done-index.js';
 import type { History } from './history.js';
 import type { SchedulerLogger } from './logger.js';
 import type { ScheduledJob } from './types.js';
-import type { WebhookOptions } from './webhook.js';
 
 /** What every firing of every job shares: where requests go, the command-line settings, the stop signals. */
 export interface SchedulerContext {
@@ -23,10 +21,6 @@ export interface SchedulerContext {
   hard: AbortSignal;
   /** One line to stderr. */
   print(line: string): void;
-  /** Overrides for webhook retries (tests). */
-  webhook?: Omit<WebhookOptions, 'signal' | 'onRetry'>;
-  /** Passed through to each run's session (tests). */
-  session?: Pick<SessionOptions, 'runner' | 'cacheDir' | 'noUploadCache' | 'reportEveryMs'>;
 }
 
 /** A scheduled job with its history, its cache of earlier runs, its log, and what it is doing right now. */

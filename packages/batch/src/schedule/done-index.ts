@@ -18,6 +18,7 @@ interface CachedRun {
   job?: string;
   succeeded: string[];
   held: string[];
+  resumable: number;
 }
 
 interface DoneFile {
@@ -99,6 +100,11 @@ export class DoneIndex {
     }
     for (const key of out.succeeded.keys()) out.held.delete(key);
     return out;
+  }
+
+  /** Tasks one run directory (relative) can still finish by itself, as last read. */
+  resumableIn(dir: string): number {
+    return this.runs[dir]?.resumable ?? 0;
   }
 
   /** Keys that succeeded in one run directory (relative), as last read. */

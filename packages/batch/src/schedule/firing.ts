@@ -11,8 +11,9 @@ import { filterPlan, type HeldTask } from './incremental.js';
 import { pointLatest } from './latest.js';
 import { lockHolder } from './lock-probe.js';
 import { deliver } from './notify.js';
-import { firingStamp, freshDir, fromRoot, relativeToRoot, runDirAt } from './out-dir.js';
+import { firingStamp, fromRoot, relativeToRoot } from './out-dir.js';
 import { describeFiring, timeText as stamp } from './outcome-line.js';
+import { chooseRunDir } from './run-dir-choice.js';
 import { findRunDirs, holdsState } from './run-dirs.js';
 import type { FiringState, HistoryEntry, Trigger } from './types.js';
 
@@ -103,21 +104,24 @@ async function runFiring(
   }
   const plan = keepPlacement(slot, ctx, loaded);
 
-  // An interrupted run (or one that left tasks stalled at the provider) is continued rather than abandoned:
-  // its submitted tasks finish there instead of being sent a second time from a new directory.
-  const unfinished = previous?.state === 'interrupted' || (previous?.totals?.pending ?? 0) > 0;
-  const continuing =
-    !ctx.full && previous?.runDir && unfinished ? fromRoot(root, previous.runDir) : undefined;
-  let runDir: string;
-  if (continuing && (await holdsState(continuing))) runDir = continuing;
-  else {
-    runDir = runDirAt(job.placement, firedAt, job.timezone);
-    // --full must not land in a directory whose finished tasks the runner would then skip.
-    if (job.placement.ownStamp || ctx.full) runDir = await freshDir(runDir);
+  // Earlier runs are read first: which directory to use depends on what the previous one can still finish.
+  if (!ctx.full) {
+    const refreshed = await slot.done.refresh(await findRunDirs(job.placement));
+    if (refreshed.read.length > 0) logger.debug({ dirs: refreshed.read }, 'read earlier runs');
+    for (const u of refreshed.unreadable)
+      logger.warn({ dir: u.dir }, `cannot read an earlier run: ${u.message}`);
   }
+  const { runDir, continued } = await chooseRunDir({
+    placement: job.placement,
+    timeZone: job.timezone,
+    at: firedAt,
+    full: ctx.full,
+    previous,
+    resumableIn: (dir) => slot.done.resumableIn(dir),
+  });
   const relRun = relativeToRoot(root, runDir);
   const existing = await holdsState(runDir);
-  if (existing && runDir !== continuing) {
+  if (existing && !continued) {
     const holder = await lockHolder(runDir, command);
     if (holder) {
       await skip(slot, ctx, firedAt, `its run directory is in use: ${holder}`);
@@ -129,10 +133,6 @@ async function runFiring(
   let skipped: HistoryEntry['skipped'];
   let held: HeldTask[] = [];
   if (!ctx.full) {
-    const refreshed = await slot.done.refresh(await findRunDirs(job.placement));
-    if (refreshed.read.length > 0) logger.debug({ dirs: refreshed.read }, 'read earlier runs');
-    for (const u of refreshed.unreadable)
-      logger.warn({ dir: u.dir }, `cannot read an earlier run: ${u.message}`);
     const filtered = filterPlan(plan, slot.done.earlier(relRun));
     work = filtered.plan;
     held = filtered.heldEarlier;
@@ -151,6 +151,11 @@ async function runFiring(
     return;
   }
 
+  if (ctx.stop.aborted) {
+    // Stopping while the job file was read: start nothing rather than a run that stops at once.
+    logger.info({ id }, 'firing abandoned: the scheduler is stopping');
+    return;
+  }
   const before = existing ? slot.done.succeededIn(relRun) : new Set<string>();
   const succeededBefore = work.tasks.filter((t) => before.has(t.key)).length;
   await mkdir(runDir, { recursive: true });
@@ -158,7 +163,7 @@ async function runFiring(
     ...base,
     state: 'running',
     runDir: relRun,
-    ...(runDir === continuing ? { continued: true } : {}),
+    ...(continued ? { continued: true } : {}),
     ...(ctx.full ? { full: true } : {}),
     reports: {
       json: `${relRun}/report.json`,
@@ -193,7 +198,6 @@ async function runFiring(
       command,
       signal: ctx.stop,
       abortHard: ctx.hard,
-      ...ctx.session,
     });
     const patch: Partial<HistoryEntry> = {
       state: stateOf(result.exitCode),

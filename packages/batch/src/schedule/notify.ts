@@ -14,7 +14,6 @@ export function deliver(slot: JobSlot, ctx: SchedulerContext, url: string, entry
   if (ctx.apiKey.length >= 6) body = body.replaceAll(ctx.apiKey, '[REDACTED]');
   const target = webhookTarget(url);
   const delivery = postWebhook(url, body, {
-    ...ctx.webhook,
     signal: ctx.stop,
     onRetry: (info) => logger.warn({ target, id: entry.id, ...info }, 'webhook attempt failed; retrying'),
   }).then((result) => {

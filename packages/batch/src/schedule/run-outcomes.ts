@@ -15,19 +15,24 @@ export interface RunOutcomes {
   job?: string;
   succeeded: string[];
   held: string[];
+  /** Tasks the directory itself can still finish (the provider has them: poll, download): continue it. */
+  resumable: number;
 }
 
 /** Phases in which a task may exist at the provider without a video on disk. */
 const HELD: readonly TaskPhase[] = ['unknown', 'submitted', 'completed'];
+/** Phases a session on the directory drives to the end without sending anything again. */
+const RESUMABLE: readonly TaskPhase[] = ['submitted', 'completed'];
 
 export async function readRunOutcomes(dir: string): Promise<RunOutcomes> {
   try {
     const { state } = await replay(dir);
-    const out: RunOutcomes = { succeeded: [], held: [] };
+    const out: RunOutcomes = { succeeded: [], held: [], resumable: 0 };
     if (state.header) out.job = state.header.job;
     for (const task of state.tasks.values()) {
       if (task.phase === 'succeeded') out.succeeded.push(task.key);
       else if (HELD.includes(task.phase) || task.pending.length > 0) out.held.push(task.key);
+      if (RESUMABLE.includes(task.phase)) out.resumable++;
     }
     return out;
   } catch (error) {
@@ -51,7 +56,8 @@ async function readReportOutcomes(dir: string): Promise<RunOutcomes | undefined>
     return undefined;
   }
   if (!Array.isArray(report.tasks)) return undefined;
-  const out: RunOutcomes = { succeeded: [], held: [] };
+  // A damaged journal cannot be continued, so nothing in it counts as resumable.
+  const out: RunOutcomes = { succeeded: [], held: [], resumable: 0 };
   if (report.run?.name) out.job = report.run.name;
   for (const t of report.tasks) {
     if (typeof t.key !== 'string') continue;

@@ -32,6 +32,8 @@ describe('earlier runs of a job', () => {
     expect(outcomes.job).toBe('nightly');
     expect(outcomes.succeeded).toEqual(['done']);
     expect(outcomes.held.sort()).toEqual(['ambiguous', 'running', 'sending']);
+    // Only the task with a taskId can be finished by continuing that directory; the others never resend.
+    expect(outcomes.resumable).toBe(1);
   });
 
   it("falls back to the run's report.json when its journal is damaged", async () => {
@@ -50,7 +52,12 @@ describe('earlier runs of a job', () => {
         ],
       }),
     );
-    expect(await readRunOutcomes(dir)).toEqual({ job: 'nightly', succeeded: ['a'], held: ['b'] });
+    expect(await readRunOutcomes(dir)).toEqual({
+      job: 'nightly',
+      succeeded: ['a'],
+      held: ['b'],
+      resumable: 0,
+    });
   });
 
   it('finds the run directories at the depth of the template, and the root when it is one', async () => {
