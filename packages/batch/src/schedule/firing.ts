@@ -7,15 +7,15 @@ import { loadPlan } from '../manifest/plan.js';
 import type { Plan } from '../manifest/types.js';
 import { runSession } from '../run/session.js';
 import type { JobSlot, SchedulerContext } from './context.js';
+import { finish, skip, stateOf } from './firing-record.js';
 import { filterPlan, type HeldTask } from './incremental.js';
 import { pointLatest } from './latest.js';
 import { lockHolder } from './lock-probe.js';
-import { deliver } from './notify.js';
 import { firingStamp, fromRoot, relativeToRoot } from './out-dir.js';
-import { describeFiring, timeText as stamp } from './outcome-line.js';
+import { timeText as stamp } from './outcome-line.js';
 import { chooseRunDir } from './run-dir-choice.js';
 import { findRunDirs, holdsState } from './run-dirs.js';
-import type { FiringState, HistoryEntry, Trigger } from './types.js';
+import type { HistoryEntry, Trigger } from './types.js';
 
 /**
  * One firing of one job: a normal run (the same session, lock, journal and reports as `flf2v run`) into its
@@ -222,19 +222,6 @@ async function runFiring(
   await finish(slot, ctx, id, firedAt, plan.job.notify?.webhook, held);
 }
 
-function stateOf(exitCode: number): FiringState {
-  switch (exitCode) {
-    case EXIT.OK:
-      return 'succeeded';
-    case EXIT.TASKS_FAILED:
-      return 'failed';
-    case EXIT.INTERRUPTED:
-      return 'interrupted';
-    default:
-      return 'error';
-  }
-}
-
 /**
  * When and where a job runs is read once, at start; a firing that finds them changed in the file keeps the
  * old ones (and says so) so the history, the lock and the run directories stay in one place.
@@ -251,45 +238,4 @@ function keepPlacement(slot: JobSlot, ctx: SchedulerContext, plan: Plan): Plan {
   slot.log.logger.warn({ changed }, text);
   ctx.print(`flf2v schedule: ${text}`);
   return { ...plan, job: { ...plan.job, name: job.name } };
-}
-
-async function skip(
-  slot: JobSlot,
-  ctx: SchedulerContext,
-  firedAt: Date,
-  reason: string,
-  blockingId?: string,
-): Promise<void> {
-  slot.log.logger.warn({ reason }, 'firing skipped');
-  ctx.print(`${stamp(firedAt)} ${slot.job.name}: firing skipped: ${reason}`);
-  if (blockingId) {
-    const entry = slot.history.runs.find((r) => r.id === blockingId);
-    slot.history.update(blockingId, { skippedFirings: (entry?.skippedFirings ?? 0) + 1 });
-    await slot.history
-      .save()
-      .catch((error) => slot.log.logger.warn({ err: String(error) }, 'history not saved'));
-  }
-}
-
-/** Close a firing: timings, history files, one line on stderr, the webhook (in the background). */
-async function finish(
-  slot: JobSlot,
-  ctx: SchedulerContext,
-  id: string,
-  firedAt: Date,
-  webhook?: string,
-  held: HeldTask[] = [],
-): Promise<void> {
-  const finishedAt = new Date();
-  slot.history.update(id, {
-    finishedAt: finishedAt.toISOString(),
-    durationMs: finishedAt.getTime() - firedAt.getTime(),
-  });
-  const entry = slot.history.runs.find((r) => r.id === id)!;
-  await slot.history.save();
-  const loud = entry.state !== 'succeeded' && entry.state !== 'up-to-date';
-  if (!ctx.quiet || loud) {
-    for (const line of describeFiring(slot.job, entry, { cwd: ctx.cwd, held })) ctx.print(line);
-  }
-  if (webhook) deliver(slot, ctx, webhook, entry);
 }

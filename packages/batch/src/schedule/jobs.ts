@@ -48,7 +48,12 @@ export async function discoverJobs(paths: string[], cwd = process.cwd()): Promis
   const roots = new Map<string, string>();
   for (const file of [...new Set(files)]) {
     const display = displayPath(file, cwd);
-    const verdict = await examine(file, display, cwd);
+    const verdict = await examine(file, display, cwd).catch(
+      (error: unknown): Verdict => ({
+        kind: 'invalid',
+        messages: [`${display}: cannot be read: ${error instanceof Error ? error.message : String(error)}`],
+      }),
+    );
     if (verdict.kind === 'ignored') found.ignored.push(display);
     else if (verdict.kind === 'invalid') found.invalid.push({ file: display, messages: verdict.messages });
     else {
