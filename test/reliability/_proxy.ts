@@ -123,9 +123,7 @@ export async function startKillProxy(target: string): Promise<KillProxy> {
         const parsed = JSON.parse(body.toString('utf8')) as { input?: { prompt?: string } };
         const prompt = parsed.input?.prompt;
         if (typeof prompt === 'string') {
-          let set = submitted.get(prompt);
-          if (!set) submitted.set(prompt, (set = new Set()));
-          set.add(bodyHash(parsed));
+          submitted.set(prompt, (submitted.get(prompt) ?? new Set<string>()).add(bodyHash(parsed)));
         }
       } catch {
         // not JSON: the simulator will say so
