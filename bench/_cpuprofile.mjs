@@ -24,7 +24,7 @@ async function sourceMapFor(url) {
 }
 
 /** `file:line` (1-based) of a profile position, in TypeScript when a source map says so. */
-async function where(url, line, column) {
+export async function where(url, line, column) {
   if (!url) return '(native)';
   const map = await sourceMapFor(url);
   let path = url.startsWith('file://') ? fileURLToPath(url) : url;
@@ -97,6 +97,28 @@ export async function summarizeProfile(file, top = 25) {
       natives.set(k, (natives.get(k) ?? 0) + us);
     }
   }
+  // Inclusive (synchronous) time of project functions: each sample counts once for every distinct project
+  // function on its stack. Async work splits across stacks, so this is what each function costs per call
+  // chain, not per await.
+  const inclusive = new Map();
+  const projectFrame = new Map();
+  for (const [id, us] of selfUs) {
+    if (byId.get(id).callFrame.functionName === '(idle)') continue;
+    const seen = new Set();
+    for (let at = id; at !== undefined; at = parent.get(at)) {
+      const cf = byId.get(at).callFrame;
+      if (!cf.url.includes('/packages/')) continue;
+      if (!projectFrame.has(at))
+        projectFrame.set(
+          at,
+          `${cf.functionName || '(anonymous)'} ${await where(cf.url, cf.lineNumber, cf.columnNumber)}`,
+        );
+      const k = projectFrame.get(at);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      inclusive.set(k, (inclusive.get(k) ?? 0) + us);
+    }
+  }
   const busyUs = totalUs - idleUs;
   const rank = (m) =>
     [...m]
@@ -115,6 +137,7 @@ export async function summarizeProfile(file, top = 25) {
     functions: rank(fns),
     files: rank(files),
     nativeByCaller: rank(natives),
+    projectInclusive: rank(inclusive),
   };
 }
 
@@ -132,6 +155,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     );
   process.stdout.write('\nnative / node-internal time by the script that called it:\n');
   for (const f of s.nativeByCaller)
+    process.stdout.write(
+      `  ${String(f.selfMs).padStart(6)} ms ${String(f.pctOfBusy).padStart(5)}%  ${f.what}\n`,
+    );
+  process.stdout.write('\ninclusive synchronous time of project functions:\n');
+  for (const f of s.projectInclusive)
     process.stdout.write(
       `  ${String(f.selfMs).padStart(6)} ms ${String(f.pctOfBusy).padStart(5)}%  ${f.what}\n`,
     );

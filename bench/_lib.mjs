@@ -220,10 +220,14 @@ export function bestOf(values, better) {
 
 // ---- results ------------------------------------------------------------------------------------------------
 
+/** `results/<name>.json` (the latest) and a dated copy in `results/history/`, to compare before and after. */
 export async function writeResult(name, result) {
-  await mkdir(RESULTS, { recursive: true });
+  const text = `${JSON.stringify(result, null, 2)}\n`;
+  await mkdir(join(RESULTS, 'history'), { recursive: true });
+  const stamp = (result.date ?? new Date().toISOString()).replace(/[:.]/g, '-');
+  await writeFile(join(RESULTS, 'history', `${stamp}-${name}.json`), text);
   const file = join(RESULTS, `${name}.json`);
-  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(file, text);
   return file;
 }
 

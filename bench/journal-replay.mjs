@@ -4,15 +4,16 @@
 //   - replay() of the journal (what every resume and `flf2v status` does first), in a fresh process each time;
 //   - the same after compaction (snapshot + a header-only journal), compacted by the FileStore itself;
 //   - `flf2v status DIR` wall time, spawned, on both forms.
-// After `pnpm build`:  node bench/journal-replay.mjs [--tasks 100000] [--repeat 2] [--keep DIR]
+// After `pnpm build`:  node bench/journal-replay.mjs [--tasks 100000] [--repeat 2] [--keep DIR] [--profile DIR]
 // Prints one JSON line.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { summarizeProfile } from './_cpuprofile.mjs';
 import { bestOf, CLI, log, ROOT, round, runNode } from './_lib.mjs';
 
 const DIST = join(ROOT, 'packages/batch/dist');
@@ -150,10 +151,10 @@ async function measureReplay(dir) {
   );
 }
 
-async function timeReplay(dir, repeat) {
+async function timeReplay(dir, repeat, nodeArgs = []) {
   const runs = [];
   for (let i = 0; i < repeat; i++) {
-    const r = await runNode([new URL(import.meta.url).pathname, '--measure', dir]);
+    const r = await runNode([new URL(import.meta.url).pathname, '--measure', dir], { nodeArgs });
     if (r.code !== 0) throw new Error(`replay failed: ${r.stderr.slice(0, 2000)}`);
     const m = JSON.parse(r.stdout);
     runs.push({
@@ -193,7 +194,7 @@ const summarize = (runs) => ({
   runs,
 });
 
-export async function journalReplay({ tasks = 100_000, repeat = 2, keep } = {}) {
+export async function journalReplay({ tasks = 100_000, repeat = 2, keep, profileDir } = {}) {
   const dir = keep ?? (await mkdtemp(join(tmpdir(), 'flf2v-bench-journal-')));
   try {
     log(`journal: generating ${tasks.toLocaleString('en-US')} finished tasks in ${dir}…`);
@@ -203,6 +204,14 @@ export async function journalReplay({ tasks = 100_000, repeat = 2, keep } = {}) 
     log(`  ${round(journalMB, 1)} MB in ${round((performance.now() - t0) / 1000, 1)} s; timing replay…`);
     const replayJournal = summarize(await timeReplay(dir, repeat));
     const statusJournal = summarize(await timeStatus(dir, repeat));
+    let profile;
+    if (profileDir) {
+      log(`  profiling one more replay (--cpu-prof into ${profileDir})…`);
+      await mkdir(profileDir, { recursive: true });
+      await timeReplay(dir, 1, ['--cpu-prof', '--cpu-prof-dir', profileDir]);
+      const file = (await readdir(profileDir)).find((f) => f.endsWith('.cpuprofile'));
+      profile = await summarizeProfile(join(profileDir, file), 15);
+    }
     await compact(dir);
     const snapshotMB = (await stat(join(dir, 'state/snapshot.json'))).size / 2 ** 20;
     const replaySnapshot = summarize(await timeReplay(dir, repeat));
@@ -220,6 +229,7 @@ export async function journalReplay({ tasks = 100_000, repeat = 2, keep } = {}) 
       statusSnapshot,
       pass: replayJournal.seconds.best <= TARGET_S,
       ok,
+      profile,
     };
   } finally {
     if (!keep) await rm(dir, { recursive: true, force: true });
@@ -233,6 +243,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       tasks: { type: 'string', default: '100000' },
       repeat: { type: 'string', default: '2' },
       keep: { type: 'string' },
+      profile: { type: 'string' },
     },
   });
   if (values.measure) await measureReplay(values.measure);

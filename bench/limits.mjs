@@ -69,6 +69,16 @@ function analyze(res, cfg, tasks) {
     cfg,
   );
   const req = requestFigures(res.ledger);
+  // Submissions per second of the run, accepted / answered 429: where the time went, at a glance.
+  const perSecond = [];
+  for (const e of log) {
+    if (e.endpoint !== 'submit') continue;
+    const s = Math.floor((e.at - firstRequest) / 1000);
+    perSecond[s] ??= { ok: 0, rateLimited: 0 };
+    if (e.status === 429) perSecond[s].rateLimited++;
+    else perSecond[s].ok++;
+  }
+  const totalRunningMs = res.durations.reduce((a, b) => a + b, 0);
   return {
     ok: res.ok,
     exitCode: res.exitCode,
@@ -86,6 +96,11 @@ function analyze(res, cfg, tasks) {
     requests: req.counts,
     rateLimitedByEndpoint: req.rateLimitedByEndpoint,
     submissionsRejected: req.submissionsRejected,
+    // Share of the cap's capacity used over the makespan (ΣD / (cap × makespan)).
+    capUtilization: round(totalRunningMs / (cfg.cap * makespanMs), 3),
+    submitsPerSecond: Array.from(perSecond, (x) => (x ? `${x.ok}/${x.rateLimited}` : '0/0'))
+      .slice(0, 12)
+      .join(' '),
     maxConcurrentRunning: res.ledger.tasks.maxConcurrentRunning,
     maxInFlightAtProvider: res.ledger.tasks.maxInFlight,
     queriesPerTask: round((req.counts.status + req.counts.result) / tasks, 2),

@@ -231,6 +231,17 @@ export async function overhead({ tasks = 10_000, repeat = 2, naiveBudgetS = 30, 
   }
 }
 
+export function profileLines(p, n = 12) {
+  const pct = (x) => `${String(x.pctOfBusy).padStart(5)}%`;
+  return [
+    `  profile ${p.file}: ${p.busyMs} ms busy of ${p.wallMs} ms`,
+    '  project functions, inclusive synchronous time:',
+    ...p.projectInclusive.slice(0, n).map((x) => `    ${pct(x)}  ${x.what}`),
+    '  native and Node-internal time, by the script that called it:',
+    ...p.nativeByCaller.slice(0, n).map((x) => `    ${pct(x)}  ${x.what}`),
+  ];
+}
+
 export function printOverhead(r) {
   const f = r.flf2v;
   const n = r.naiveResult;
@@ -253,5 +264,6 @@ export function printOverhead(r) {
     verdictLine('naive CPU', n.cpuMsPerTask.best, 'ms/task'),
     verdictLine('naive peak RSS', n.peakRssMB.best, 'MB'),
     verdictLine('ratio flf2v / naive', `${r.ratio.best}×`, ''),
+    ...(r.profile ? profileLines(r.profile) : []),
   ].join('\n');
 }

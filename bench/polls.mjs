@@ -50,6 +50,21 @@ function analyze(res, tasks) {
   const firstDone = Math.min(...accepted.map((a) => a.acceptedAt + a.runningMs));
   const warm = rows.filter((_, i) => accepted[i].acceptedAt >= firstDone);
   const req = requestFigures(res.ledger);
+  // By running time (quarters of the range): who waits, and how many polls each pays.
+  const sortedD = rows.map((r) => r.runningMs).sort((a, b) => a - b);
+  const edges = [0.25, 0.5, 0.75].map((q) => sortedD[Math.floor(q * (sortedD.length - 1))]);
+  const byRunningTime = [0, 1, 2, 3].flatMap((k) => {
+    const lo = k === 0 ? 0 : edges[k - 1];
+    const hi = k === 3 ? Number.POSITIVE_INFINITY : edges[k];
+    const part = rows.filter((r) => r.runningMs >= lo && r.runningMs < hi);
+    if (part.length === 0) return [];
+    return {
+      runningMs: `${Math.min(...part.map((r) => r.runningMs))}–${Math.max(...part.map((r) => r.runningMs))}`,
+      tasks: part.length,
+      relDelayMean: round(describe(part.map((r) => r.relDelay)).mean, 4),
+      queriesMean: round(describe(part.map((r) => r.queries)).mean, 2),
+    };
+  });
   const rel = describe(rows.map((r) => r.relDelay));
   const relWarm = describe(warm.map((r) => r.relDelay));
   return {
@@ -70,6 +85,7 @@ function analyze(res, tasks) {
       median: round(relWarm.median, 4),
       p90: round(relWarm.p90, 4),
     },
+    byRunningTime,
     delayMsMean: round(describe(rows.map((r) => r.delayMs)).mean, 0),
     earlyDetections: rows.filter((r) => r.delayMs < -5).length,
     wallS: round(res.run.seconds, 2),
