@@ -57,7 +57,10 @@ describe('secret scan', () => {
 
     expect(await leaks([out, cache], res.stdout + res.stderr, API_KEY), `seed ${seed}`).toEqual([]);
     // …and the echoed key did travel the output paths, redacted.
-    const redacted = [...(await filesContaining(out, REDACTED)), res.stderr.includes(REDACTED) ? 'stderr' : ''];
+    const redacted = [
+      ...(await filesContaining(out, REDACTED)),
+      res.stderr.includes(REDACTED) ? 'stderr' : '',
+    ];
     expect(redacted.filter(Boolean), `seed ${seed}: the echo never reached an output`).not.toEqual([]);
   });
 
