@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { replay } from '../../packages/batch/src/state/file-store.js';
 import { lockPath } from '../../packages/batch/src/state/lock.js';
@@ -258,21 +260,43 @@ describe('kill -9 at random moments, then resume with the same command', () => {
     }
   });
 
-  // BUG (suspected; see the report): a runner killed between creating its lock file (O_EXCL) and writing its
-  // holder into it leaves an empty lock.json. The next `flf2v run` cannot tell whose it is, so it waits for it
-  // to age out (lock staleMs, 120 s) and exits 2 "locked by another flf2v process" meanwhile — "run the same
-  // command again" does not resume after this kill. Repro: this test (it plants the empty file such a kill
-  // leaves; a random kill -9 hits the window rarely). Where: acquireLock in packages/batch/src/state/lock.ts —
-  // writing the holder to a temp file and link()ing it into place would make the lock never torn.
-  it.fails('a lock file left empty by a kill right after its creation does not block the resume', async () => {
+  // Regression: a runner killed between creating its lock file (O_EXCL) and writing its holder into it used to
+  // leave an empty lock.json that blocked `flf2v run` for two minutes (exit 2, "locked by another flf2v
+  // process"). Since aee195c the holder is written to a temp file and link()ed into place, so a kill leaves at
+  // most that temp file and a lock naming a dead pid; an unreadable lock (from the no-hard-links fallback) is
+  // debris after a few seconds. Each of those must let the same command resume.
+  it('what a kill during lock acquisition leaves behind does not block the resume', async () => {
     const sim = await simulator();
     const dir = await tempDir('flf2v-rel-kill-');
     const manifest = await writeCsvJob(dir, 2, { name: 'kill' });
     const out = join(dir, 'out');
-    await mkdir(join(out, 'state'), { recursive: true });
-    await writeFile(lockPath(out), '');
-    expect(existsSync(lockPath(out))).toBe(true);
-    const res = await spawnCli(['run', manifest, '--out', out, '--quiet'], { env: runEnv(sim, dir) }).result;
+    const lock = lockPath(out);
+    await mkdir(dirname(lock), { recursive: true });
+    const dead = spawn(process.execPath, ['-e', '0']);
+    const deadPid = await new Promise<number>((resolve) => dead.on('exit', () => resolve(dead.pid!)));
+    const holder = {
+      pid: deadPid,
+      host: hostname(),
+      startedAt: new Date().toISOString(),
+      command: 'flf2v run',
+    };
+    const env = runEnv(sim, dir);
+    const run = () => spawnCli(['run', manifest, '--out', out, '--quiet'], { env }).result;
+
+    // Killed after preparing its holder, before placing it: a stray temp file.
+    await writeFile(`${lock}.${deadPid}.0badc0de.tmp`, JSON.stringify(holder));
+    let res = await run();
     expect(res.code, res.stderr).toBe(0);
+    // Killed after placing it: a lock naming a process that is gone.
+    await writeFile(lock, JSON.stringify(holder));
+    res = await run();
+    expect(res.code, res.stderr).toBe(0);
+    // An empty lock (the fallback where hard links are not supported), old enough to be debris.
+    await writeFile(lock, '');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(lock, old, old);
+    res = await run();
+    expect(res.code, res.stderr).toBe(0);
+    expect(existsSync(lock)).toBe(false);
   });
 });
