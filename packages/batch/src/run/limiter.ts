@@ -2,41 +2,67 @@ import type { CallClass, CallGate, CallOutcome } from '@flf2v/core';
 
 /**
  * One limiter per provider call class, shared by every stage of a run, plugged into the client as its
- * `CallGate` so retries pass through it too.
+ * `CallGate` so retries pass through it too. Three mechanisms, each answering a different question:
  *
- * A class with a known limit (`--submit-rpm`, `--query-rpm`) is paced evenly at that rate. Every class also
- * adapts, known limit or not:
- * - on a 429 the whole class pauses until `Retry-After` (or an exponential fallback when the server gave none),
- *   so no request of that class leaves before the server said it may;
- * - the rate is cut to what the provider actually accepted during the last epoch — successes divided by the
- *   epoch's length including the pause. For a fixed- or sliding-window limit of L per window this lands on
- *   L per window at the first 429;
- * - but only when the epoch held a real run of successes (`minRunForCut`): a volume limit answers 429 after
- *   its capacity is used up, whereas 429s that come regardless of the rate (a flaky gateway, chaos testing)
- *   arrive after a few successes whatever we do, and cutting on those would spiral the rate down to nothing.
- *   Each cut at most halves the rate, and there is a floor;
- * - the rate then recovers additively (a share of the cut rate per second) to find capacity that frees up.
- * Only one cut per congestion event: 429s answering requests that were already in flight do not cut again.
- * Known weak spot: a token bucket with a small burst answers 429 after short runs too, so it is paced by
- * Retry-After pauses rather than by a learned rate.
+ * **When may the next request leave? (pace)** A class with a known limit (`--submit-rpm`, `--query-rpm`) is
+ * paced evenly just under it. A 429 despite that means requests bunched up on the way (an event-loop stall, a
+ * slow network hop) against a short provider window, not that the user's number is wrong: the safety margin
+ * widens a step (up to `maxMargin`) instead of the rate being cut.
+ *
+ * **Where is an unknown limit? (adapt)** On a 429 the rate is cut to what the provider accepted during the
+ * epoch that ended — successes divided by the epoch's length *including* the pause the 429 imposes. For a
+ * fixed or sliding window of L requests per W this lands on L/W at the first 429. A cut needs a real run of
+ * successes before it (`minRunForCut`): 429s that come whatever the rate (a flaky gateway, chaos testing)
+ * arrive after a success or two, and cutting on each would spiral the rate to nothing. A cut at most halves
+ * the rate. And a cut must help: if 429s keep coming at about the share they came before it, they are not
+ * caused by the rate (a flaky gateway, chaos testing) — the cut is undone and the class stops cutting for
+ * `noiseMs`, relying on the pauses alone; cutting on every such 429 would spiral the rate down to nothing.
+ * After `quietMs` without a 429 the rate recovers additively, to find capacity that freed up.
+ *
+ * **How many at once? (window)** Each class has a concurrency window that starts small and grows by one per
+ * success (slow start) and halves on a 429, so that when a limit is hit only a few requests are in flight to
+ * receive 429s, rather than every queued one.
+ *
+ * And always: on a 429 the whole class pauses until `Retry-After` (or an exponential fallback when the server
+ * gave none), so no request of that class leaves before the server said it may. 429s answering requests that
+ * were already in flight when the class reacted count once.
  */
 
 export interface LimiterOptions {
   /** Known limits in requests per minute, by class. */
   rpm?: Partial<Record<CallClass, number>>;
-  /** Safety margin under a known limit, so clock skew and reordering do not cross it. @default 0.02 */
+  /** Initial safety margin under a known limit. @default 0.02 */
   margin?: number;
-  /** Recovery per second, as a fraction of the rate set at the last cut. @default 0.03 */
+  /** Largest margin that 429s under a known limit can widen it to. @default 0.15 */
+  maxMargin?: number;
+  /** Recovery per second after a quiet period, as a fraction of the rate set at the last cut. @default 0.02 */
   recoveryPerSecond?: number;
-  /** Successes an epoch must hold before its 429 may cut the rate. @default 10 */
+  /** No recovery until this long without a 429. @default 30_000 */
+  quietMs?: number;
+  /** Successes an epoch must hold before its 429 may cut the rate. @default 3 */
   minRunForCut?: number;
+  /** After a cut that did not lower the share of 429s, how long 429s only pause, without cutting. @default 60_000 */
+  noiseMs?: number;
   /** Pause after a 429 without Retry-After; doubles on consecutive ones. @default 1000 */
   fallbackPauseMs?: number;
   /** @default 60_000 */
   maxFallbackPauseMs?: number;
   /** Never adapt below this rate (requests per second). @default 0.5 */
   minRatePerSecond?: number;
+  /** Concurrency window: initial and largest size. @default 2 / 256 */
+  initialWindow?: number;
+  maxWindow?: number;
   now?: () => number;
+}
+
+/** A cut on trial: does the share of 429s fall after it? */
+interface Trial {
+  rateBefore: number;
+  shareBefore: number;
+  /** Answers are counted from here (429s answering requests sent before the pause are echoes). */
+  from: number;
+  requests: number;
+  limited: number;
 }
 
 interface Waiter {
@@ -50,62 +76,84 @@ export interface ClassSnapshot {
   /** Requests per second currently allowed (Infinity: unlimited). */
   ratePerSecond: number;
   knownRpm?: number;
+  margin: number;
   pausedUntil: number;
+  window: number;
+  inFlight: number;
   waiting: number;
   rateLimited: number;
 }
 
+type Settings = Required<Omit<LimiterOptions, 'rpm' | 'now'>>;
+
 const RESOLVED = Promise.resolve();
+const INF = Number.POSITIVE_INFINITY;
 
 class ClassLimiter {
-  private readonly known: number; // per second, Infinity when unknown
-  private adaptive = Number.POSITIVE_INFINITY;
+  readonly knownRpm?: number;
+  private margin: number;
+  private adaptive = INF;
   private cutRate = 0;
-  private lastCutAt = Number.NEGATIVE_INFINITY;
+  private last429At = Number.NEGATIVE_INFINITY;
   private recoveredAt = 0;
   private nextSlot = 0;
-  pausedUntil = 0;
+  private pausedUntil = 0;
   private consecutive429 = 0;
   private epochStart = Number.NaN; // set by the first request
   private epochSuccesses = 0;
+  private epochRequests = 0;
+  private epochLimited = 0;
+  private trial?: Trial;
+  private noiseUntil = Number.NEGATIVE_INFINITY;
+  private echoesUntil = Number.NEGATIVE_INFINITY;
+  private window: number;
+  private inFlight = 0;
   private readonly queue: Waiter[] = [];
   private timer?: NodeJS.Timeout;
   rateLimited = 0;
 
   constructor(
     knownRpm: number | undefined,
-    private readonly opts: Required<Omit<LimiterOptions, 'rpm' | 'now'>>,
+    private readonly o: Settings,
     private readonly now: () => number,
   ) {
-    this.known = knownRpm ? (knownRpm / 60) * (1 - opts.margin) : Number.POSITIVE_INFINITY;
     this.knownRpm = knownRpm;
+    this.margin = o.margin;
+    this.window = o.initialWindow;
   }
 
-  readonly knownRpm?: number;
+  private known(): number {
+    return this.knownRpm ? (this.knownRpm / 60) * (1 - this.margin) : INF;
+  }
 
   rate(now: number): number {
-    if (this.adaptive !== Number.POSITIVE_INFINITY && now > this.recoveredAt) {
-      // Additive recovery, applied lazily.
-      const seconds = (now - this.recoveredAt) / 1000;
-      this.adaptive += this.cutRate * this.opts.recoveryPerSecond * seconds;
+    if (this.adaptive !== INF && now - this.last429At > this.o.quietMs && now > this.recoveredAt) {
+      // Additive recovery, applied lazily, once the class has been quiet for a while.
+      const from = Math.max(this.recoveredAt, this.last429At + this.o.quietMs);
+      this.adaptive += (this.cutRate * this.o.recoveryPerSecond * (now - from)) / 1000;
       this.recoveredAt = now;
-      if (this.adaptive >= this.known) this.adaptive = Number.POSITIVE_INFINITY;
+      if (this.adaptive >= this.known()) this.adaptive = INF;
     }
-    return Math.min(this.known, this.adaptive);
+    return Math.min(this.known(), this.adaptive);
+  }
+
+  /** Grant now if the class is not paused, has a free slot in its window, and its pace allows. */
+  private tryGrant(now: number): boolean {
+    if (now < this.pausedUntil || this.inFlight >= this.window) return false;
+    const rate = this.rate(now);
+    if (rate !== INF) {
+      if (now < this.nextSlot) return false;
+      this.nextSlot = Math.max(this.nextSlot, now - 1000 / rate) + 1000 / rate;
+    }
+    this.inFlight++;
+    return true;
   }
 
   acquire(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const now = this.now();
     if (Number.isNaN(this.epochStart)) this.epochStart = now;
-    if (this.queue.length === 0 && now >= this.pausedUntil) {
-      const rate = this.rate(now);
-      if (rate === Number.POSITIVE_INFINITY) return RESOLVED;
-      if (now >= this.nextSlot) {
-        this.nextSlot = Math.max(this.nextSlot, now - 1000 / rate) + 1000 / rate;
-        return RESOLVED;
-      }
-    }
+    if (this.queue.length === 0 && this.tryGrant(now)) return RESOLVED;
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, signal };
       if (signal) {
@@ -121,42 +169,42 @@ class ClassLimiter {
     });
   }
 
+  /** Grant queued waiters while possible; otherwise wake up when the pause or the pace allows. */
   private schedule(): void {
-    if (this.timer || this.queue.length === 0) return;
-    const now = this.now();
-    const rate = this.rate(now);
-    const due = Math.max(this.pausedUntil, rate === Number.POSITIVE_INFINITY ? 0 : this.nextSlot);
-    if (due <= now) {
-      this.release(now, rate);
-      return;
-    }
-    this.timer = setTimeout(() => {
+    if (this.timer) {
+      clearTimeout(this.timer);
       this.timer = undefined;
-      this.schedule();
-    }, due - now);
-  }
-
-  private release(now: number, rate: number): void {
-    // Unlimited: release everyone; limited: one per slot.
-    while (this.queue.length > 0) {
+    }
+    const now = this.now();
+    while (this.queue.length > 0 && this.tryGrant(now)) {
       const waiter = this.queue.shift()!;
       if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener('abort', waiter.onAbort);
       waiter.resolve();
-      if (rate !== Number.POSITIVE_INFINITY) {
-        this.nextSlot = Math.max(this.nextSlot, now - 1000 / rate) + 1000 / rate;
-        break;
-      }
     }
-    this.schedule();
+    if (this.queue.length === 0 || this.inFlight >= this.window) return; // a settle will call again
+    const rate = this.rate(now);
+    const due = Math.max(this.pausedUntil, rate === INF ? 0 : this.nextSlot);
+    this.timer = setTimeout(() => this.schedule(), Math.max(1, due - now));
   }
 
   settle(outcome: CallOutcome): void {
     const now = this.now();
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    if (outcome.status !== undefined || outcome.rateLimited) {
+      this.epochRequests++;
+      if (outcome.rateLimited) this.epochLimited++;
+      if (this.trial && now >= this.trial.from) {
+        this.trial.requests++;
+        if (outcome.rateLimited) this.trial.limited++;
+      }
+    }
     if (!outcome.rateLimited) {
       if (outcome.status !== undefined) {
         this.epochSuccesses++;
         this.consecutive429 = 0;
+        if (this.window < this.o.maxWindow) this.window++;
       }
+      if (this.queue.length > 0) this.schedule();
       return;
     }
     this.rateLimited++;
@@ -164,42 +212,74 @@ class ClassLimiter {
     const pauseMs =
       outcome.retryAfterMs ??
       Math.min(
-        this.opts.maxFallbackPauseMs,
-        this.opts.fallbackPauseMs * 2 ** Math.min(this.consecutive429 - 1, 16),
+        this.o.maxFallbackPauseMs,
+        this.o.fallbackPauseMs * 2 ** Math.min(this.consecutive429 - 1, 16),
       );
     this.pausedUntil = Math.max(this.pausedUntil, now + pauseMs);
-    // One cut per congestion event: answers to requests already in flight when we cut say nothing new.
-    const cooledDown = now - this.lastCutAt > Math.max(1000, Math.min(pauseMs, 10_000));
-    if (cooledDown && this.epochSuccesses >= this.opts.minRunForCut) {
-      const epochSeconds = Math.max(0.001, (this.pausedUntil - this.epochStart) / 1000);
-      const accepted = this.epochSuccesses / epochSeconds;
-      const current = this.rate(now);
-      const halved = current === Number.POSITIVE_INFINITY ? 0 : current / 2;
-      const next = Math.max(accepted, halved, this.opts.minRatePerSecond);
-      if (next < current) {
-        this.adaptive = next;
-        this.cutRate = next;
-        this.lastCutAt = now;
-        this.recoveredAt = this.pausedUntil;
-        this.nextSlot = this.pausedUntil;
+    this.nextSlot = Math.max(this.nextSlot, this.pausedUntil);
+    // One reaction per congestion event: 429s answering requests sent before the last reaction's pause ended
+    // (plus a little time for answers in flight) are echoes of it and say nothing new.
+    if (now >= this.echoesUntil) {
+      this.react(now);
+      this.echoesUntil = Math.max(this.pausedUntil, now + 200);
+    }
+    this.last429At = now;
+    this.schedule();
+  }
+
+  private react(now: number): void {
+    this.window = Math.max(1, Math.floor(this.window / 2));
+    const share = this.epochLimited / Math.max(1, this.epochRequests);
+    const trial = this.trial;
+    let decided = true;
+    if (trial && trial.requests < 10) {
+      decided = false; // too early to judge the last cut: hold it, cut no further
+    } else if (trial && trial.limited / trial.requests >= trial.shareBefore / 2) {
+      // The last cut did not make 429s rarer: they are not about the rate. Undo it and stop cutting a while.
+      this.adaptive = trial.rateBefore;
+      this.trial = undefined;
+      this.noiseUntil = now + this.o.noiseMs;
+      decided = false;
+    } else {
+      this.trial = undefined; // the last cut worked (or there was none): this is a new congestion event
+    }
+    if (decided) {
+      if (this.knownRpm && this.margin < this.o.maxMargin) {
+        this.margin = Math.min(this.o.maxMargin, this.margin + 0.02);
+      } else if (now >= this.noiseUntil && this.epochSuccesses >= this.o.minRunForCut) {
+        const epochSeconds = Math.max(0.001, (this.pausedUntil - this.epochStart) / 1000);
+        const accepted = this.epochSuccesses / epochSeconds;
+        const current = this.rate(now);
+        const halved = current === INF ? 0 : current / 2;
+        const next = Math.max(accepted, halved, this.o.minRatePerSecond);
+        if (next < current) {
+          this.trial = {
+            rateBefore: this.adaptive,
+            shareBefore: share,
+            from: this.pausedUntil,
+            requests: 0,
+            limited: 0,
+          };
+          this.adaptive = next;
+          this.cutRate = next;
+          this.recoveredAt = this.pausedUntil;
+        }
       }
     }
-    if (cooledDown) {
-      this.epochStart = this.pausedUntil;
-      this.epochSuccesses = 0;
-    }
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    this.schedule();
+    this.epochStart = this.pausedUntil;
+    this.epochSuccesses = 0;
+    this.epochRequests = 0;
+    this.epochLimited = 0;
   }
 
   snapshot(): ClassSnapshot {
     return {
       ratePerSecond: this.rate(this.now()),
       knownRpm: this.knownRpm,
+      margin: this.margin,
       pausedUntil: this.pausedUntil,
+      window: this.window,
+      inFlight: this.inFlight,
       waiting: this.queue.length,
       rateLimited: this.rateLimited,
     };
@@ -217,15 +297,20 @@ export class RateLimiter implements CallGate {
 
   constructor(options: LimiterOptions = {}) {
     const now = options.now ?? Date.now;
-    const opts = {
+    const o: Settings = {
       margin: options.margin ?? 0.02,
-      recoveryPerSecond: options.recoveryPerSecond ?? 0.03,
-      minRunForCut: options.minRunForCut ?? 10,
+      maxMargin: options.maxMargin ?? 0.15,
+      recoveryPerSecond: options.recoveryPerSecond ?? 0.02,
+      quietMs: options.quietMs ?? 30_000,
+      minRunForCut: options.minRunForCut ?? 3,
+      noiseMs: options.noiseMs ?? 60_000,
       fallbackPauseMs: options.fallbackPauseMs ?? 1000,
       maxFallbackPauseMs: options.maxFallbackPauseMs ?? 60_000,
       minRatePerSecond: options.minRatePerSecond ?? 0.5,
+      initialWindow: options.initialWindow ?? 2,
+      maxWindow: options.maxWindow ?? 256,
     };
-    const make = (cls: CallClass) => new ClassLimiter(options.rpm?.[cls], opts, now);
+    const make = (cls: CallClass) => new ClassLimiter(options.rpm?.[cls], o, now);
     this.classes = {
       upload: make('upload'),
       submit: make('submit'),

@@ -8,6 +8,10 @@
  * their first poll. This works on censored observations (we never see the exact completion time), does not
  * ratchet upward the way averaging "found complete at" times would, and follows drift in provider speed.
  * Tasks not complete at their first poll are polled every `followUpFraction × first`, backing off as they overrun.
+ * When the provider reports progress, the poll after a RUNNING answer is placed at the completion the progress
+ * predicts, which pins completion closely; the first poll can then come earlier (`hitRateWithProgress`), since
+ * a task still running at it costs one well-aimed extra query rather than a series of follow-ups.
+ * Under pressure (tasks waiting for an in-flight slot that a completion would free) follow-ups tighten.
  * A bucket with no history borrows from other buckets, scaled by video seconds. With no history at all, only
  * a few "scout" tasks poll (from `initialDelayMs`, growing geometrically); everyone else waits for the first
  * completion, which gives the estimate they are then scheduled by. A 10,000-task run on a provider that takes
@@ -23,8 +27,12 @@ export interface PollPlannerOptions {
   targetHitRate?: number;
   /** Step of the quantile estimate (log scale). @default 0.1 */
   learningRate?: number;
+  /** Share found complete at the first poll once the provider has shown it reports progress. @default 0.5 */
+  hitRateWithProgress?: number;
   /** Follow-up polls after a miss, as a fraction of the first-poll delay. @default 0.08 */
   followUpFraction?: number;
+  /** Follow-ups under pressure (a completion would free a slot others wait for). @default 0.02 */
+  urgentFollowUpFraction?: number;
   /** @default 200 */
   minIntervalMs?: number;
   /** @default 60_000 */
@@ -45,6 +53,8 @@ export interface PollContext {
   progress?: number;
   /** The provider says the task is still queued (not yet running). */
   queued?: boolean;
+  /** Other tasks wait for the in-flight slot this one holds. */
+  urgent?: boolean;
 }
 
 interface Bucket {
@@ -56,6 +66,7 @@ interface Bucket {
 export class PollPlanner {
   private readonly buckets = new Map<string, Bucket>();
   private activeScouts = 0;
+  private progressReported = false;
   private wakeWaiters!: () => void;
   private scoutFreed = new Promise<void>((resolve) => {
     this.wakeWaiters = resolve;
@@ -74,10 +85,17 @@ export class PollPlanner {
       targetHitRate: options.targetHitRate ?? 0.7,
       learningRate: options.learningRate ?? 0.1,
       followUpFraction: options.followUpFraction ?? 0.08,
+      hitRateWithProgress: options.hitRateWithProgress ?? 0.5,
+      urgentFollowUpFraction: options.urgentFollowUpFraction ?? 0.02,
       minIntervalMs: options.minIntervalMs ?? 200,
       maxIntervalMs: options.maxIntervalMs ?? 60_000,
       scouts: options.scouts ?? 3,
     };
+  }
+
+  /** The provider reports a usable progress for running tasks: aim polls by it from now on. */
+  sawProgress(): void {
+    this.progressReported = true;
   }
 
   get hasEstimate(): boolean {
@@ -134,11 +152,16 @@ export class PollPlanner {
       // Nothing has completed yet: geometric backoff from the initial delay.
       return this.clamp(this.o.initialDelayMs * this.o.initialGrowth ** Math.max(0, ctx.polls - 1));
     }
-    const step = Math.max(this.o.minIntervalMs, estimate * this.o.followUpFraction);
+    const fraction = ctx.urgent ? this.o.urgentFollowUpFraction : this.o.followUpFraction;
+    const step = Math.max(this.o.minIntervalMs, estimate * fraction);
     if (ctx.queued) return this.clamp(Math.max(step, estimate / 4));
     if (ctx.progress !== undefined && ctx.progress > 0 && ctx.progress < 100) {
+      // Linear progress: the rest takes elapsed × (100 - p) / p. Aim just past it (progress is rounded).
+      // A provider whose progress misleads (stuck at 10%) must not push the next poll past what the
+      // duration estimate allows.
       const remaining = (ctx.elapsedMs * (100 - ctx.progress)) / ctx.progress;
-      if (remaining > step) return this.clamp(remaining);
+      const byEstimate = Math.max(step, estimate * 1.5 - ctx.elapsedMs);
+      return this.clamp(Math.max(this.o.minIntervalMs, Math.min(remaining * 1.02 + 50, byEstimate)));
     }
     // Overrunning: back off in proportion to how far past the estimate the task is.
     const overrun = ctx.elapsedMs - estimate;
@@ -157,7 +180,7 @@ export class PollPlanner {
     // nor does one well before it that found the task running.
     if (complete && firstPollDelayMs > planned * 1.05) return;
     if (!complete && firstPollDelayMs < planned * 0.95) return;
-    const q = this.o.targetHitRate;
+    const q = this.progressReported ? this.o.hitRateWithProgress : this.o.targetHitRate;
     // Complete → we polled too late for the quantile: come down; not complete → go up.
     b.firstMs = Math.max(1, planned * Math.exp(this.o.learningRate * (complete ? q - 1 : q)));
     b.seconds = seconds;

@@ -632,6 +632,14 @@ export class Runner {
           return;
         }
         previousPollMs = pollMs;
+        if (
+          status.status === 'RUNNING' &&
+          status.progress !== undefined &&
+          status.progress > 0 &&
+          status.progress < 100
+        ) {
+          this.planner.sawProgress();
+        }
         delay = this.planner.nextDelayMs({
           bucket,
           seconds,
@@ -639,6 +647,7 @@ export class Runner {
           polls,
           progress: status.progress,
           queued: status.status === 'PENDING',
+          urgent: (this.slots?.waiting ?? 0) > 0,
         });
       }
     } finally {

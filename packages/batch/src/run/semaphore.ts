@@ -9,6 +9,11 @@ export class Semaphore {
     return this.used;
   }
 
+  /** Acquirers waiting for a slot. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
   acquire(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.used < this.limit && this.waiters.length === 0) {

@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { PollPlanner } from '../../src/run/poll-planner.js';
 
-/** A deterministic stand-in for task durations: D ± 10%, spread evenly. */
-function durations(n: number, d: number): number[] {
-  return Array.from({ length: n }, (_, i) => d * (0.9 + (0.2 * ((i * 7919) % n)) / n));
+/** A deterministic stand-in for task durations: D ± spread, spread evenly. */
+function durations(n: number, d: number, spread = 0.1): number[] {
+  return Array.from({ length: n }, (_, i) => d * (1 - spread + (2 * spread * ((i * 7919) % n)) / n));
 }
 
-/** Simulate polling each task in turn with the planner; return queries per task and mean detection delay. */
-function simulate(planner: PollPlanner, tasks: number[]) {
+/**
+ * Simulate polling each task in turn with the planner; return queries per task and mean detection delay.
+ * With `progress`, a running task reports linear progress as the simulator does (rounded down, 1–99).
+ */
+function simulate(planner: PollPlanner, tasks: number[], progress = false) {
   const bucket = '720p/5s/x1';
   let queries = 0;
   let delaySum = 0;
@@ -18,7 +21,9 @@ function simulate(planner: PollPlanner, tasks: number[]) {
     planner.observeFirstPoll(bucket, 5, t, actual <= t);
     while (actual > t) {
       previous = t;
-      t += planner.nextDelayMs({ bucket, seconds: 5, elapsedMs: t, polls });
+      const p = progress ? Math.min(99, Math.max(1, Math.floor((100 * t) / actual))) : undefined;
+      if (p !== undefined) planner.sawProgress();
+      t += planner.nextDelayMs({ bucket, seconds: 5, elapsedMs: t, polls, progress: p });
       polls++;
     }
     planner.observeCompletion(bucket, 5, previous, t);
@@ -41,6 +46,14 @@ describe('PollPlanner', () => {
     const warmup = simulate(planner, durations(50, 60_000));
     const steady = simulate(planner, durations(500, 60_000));
     expect(warmup.queriesPerTask).toBeLessThan(10);
+    expect(steady.queriesPerTask).toBeLessThanOrEqual(3);
+    expect(steady.meanDelay).toBeLessThanOrEqual(0.1);
+  });
+
+  it('aims by reported progress: within 3 queries and 10% even when durations spread ±30%', () => {
+    const planner = new PollPlanner();
+    simulate(planner, durations(50, 60_000, 0.3), true);
+    const steady = simulate(planner, durations(500, 60_000, 0.3), true);
     expect(steady.queriesPerTask).toBeLessThanOrEqual(3);
     expect(steady.meanDelay).toBeLessThanOrEqual(0.1);
   });
