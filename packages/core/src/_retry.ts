@@ -112,7 +112,11 @@ export async function withRetry<T>(
         throw error;
       }
       // Aborted while waiting: say so before undici would report it as an in-flight (maybe created) abort.
-      if (signal?.aborted) throw abortedBeforeSend(ex);
+      // The gate granted a slot, so hand it back: every acquire that resolves is settled exactly once.
+      if (signal?.aborted) {
+        settle(gate, ex, { rateLimited: false });
+        throw abortedBeforeSend(ex);
+      }
     }
     const startedMs = performance.now();
     let failure: unknown;

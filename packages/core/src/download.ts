@@ -51,13 +51,19 @@ function fsError(ex: Exchange, what: string, error: unknown): ApiError {
   return apiError(ex, 'E_DOWNLOAD', `${what} (${code})`, 'not-sent', { cause: error, retryable: false });
 }
 
-async function partSize(part: string): Promise<number> {
+/**
+ * The part file to start from: a fresh one, created exclusively and kept open for writing (the common case:
+ * one open, no stat, no exception), or the size of one an earlier attempt left (to resume with `Range`).
+ */
+async function probePart(
+  part: string,
+): Promise<{ offset: 0; fresh: FileHandle } | { offset: number; fresh?: undefined }> {
   try {
-    return (await stat(part)).size;
+    return { offset: 0, fresh: await openPart(part, 'wx') };
   } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') return 0;
-    throw error;
+    if ((error as { code?: string }).code !== 'EEXIST') throw error;
   }
+  return { offset: (await stat(part)).size };
 }
 
 async function snippet(body: Dispatcher.ResponseData['body']): Promise<string> {
@@ -84,7 +90,7 @@ async function hashExisting(hash: Hash, part: string, bytes: number): Promise<vo
 }
 
 /** Open the part file, creating its directory on first use (one mkdir per new directory, not per file). */
-async function openPart(part: string, flags: 'a' | 'w'): Promise<FileHandle> {
+async function openPart(part: string, flags: 'a' | 'w' | 'wx'): Promise<FileHandle> {
   try {
     return await open(part, flags);
   } catch (error) {
@@ -134,12 +140,37 @@ async function attempt(
   signal: AbortSignal | undefined,
 ): Promise<DownloadResult> {
   const part = `${dest}.part`;
-  let offset: number;
+  let probe: Awaited<ReturnType<typeof probePart>>;
   try {
-    offset = await partSize(part);
+    probe = await probePart(part);
   } catch (error) {
     throw fsError(ex, 'cannot read the part file', error);
   }
+  const { offset } = probe;
+  // Until the body is being written, every way out closes the fresh part file (left empty: harmless).
+  let fresh = probe.fresh;
+  try {
+    return await exchange(ctx, ex, url, dest, part, offset, validator, signal, () => {
+      const handle = fresh;
+      fresh = undefined;
+      return handle;
+    });
+  } finally {
+    await fresh?.close().catch(() => {});
+  }
+}
+
+async function exchange(
+  ctx: DownloadContext,
+  ex: Exchange,
+  url: string,
+  dest: string,
+  part: string,
+  offset: number,
+  validator: Validator,
+  signal: AbortSignal | undefined,
+  takeFresh: () => FileHandle | undefined,
+): Promise<DownloadResult> {
   let target = new URL(url);
   let res: Dispatcher.ResponseData;
   let authSent = false;
@@ -258,7 +289,8 @@ async function attempt(
   let handle: FileHandle;
   try {
     if (start > 0) await hashExisting(hash, part, start);
-    handle = await openPart(part, start > 0 ? 'a' : 'w');
+    const fresh = takeFresh();
+    handle = fresh ?? (await openPart(part, start > 0 ? 'a' : 'w'));
   } catch (error) {
     await res.body.dump().catch(() => {});
     throw fsError(ex, 'cannot open the part file', error);
