@@ -51,6 +51,19 @@ function bucketOf(location) {
   return location.replace(/:\d+$/, '');
 }
 
+/**
+ * Areas of the run, tried from the innermost frame of a sample outwards: the first frame that matches decides.
+ * A sample with no matching frame is 'other'; the GC and idle are their own areas.
+ */
+const AREAS = [
+  ['download to disk (core download.ts, _dirsync.ts)', /packages\/core\/(src|dist)\/(download|_dirsync)\./],
+  ['state journal (batch state/)', /packages\/batch\/(src|dist)\/state\//],
+  ['reports (reporter, run/summary.ts)', /packages\/reporter\/|packages\/batch\/(src|dist)\/run\/summary\./],
+  ['manifest and plan (batch manifest/)', /packages\/batch\/(src|dist)\/manifest\//],
+  ['HTTP client (undici, core)', /node_modules\/.*undici|packages\/core\//],
+  ['pipeline (runner, limiter, planner, p-queue)', /packages\/batch\/(src|dist)\/run\/|p-queue/],
+];
+
 export async function summarizeProfile(file, top = 25) {
   const profile = JSON.parse(await readFile(file, 'utf8'));
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -119,6 +132,18 @@ export async function summarizeProfile(file, top = 25) {
       inclusive.set(k, (inclusive.get(k) ?? 0) + us);
     }
   }
+  const areas = new Map();
+  for (const [id, us] of selfUs) {
+    const cf0 = byId.get(id).callFrame;
+    if (cf0.functionName === '(idle)') continue;
+    let area = cf0.functionName === '(garbage collector)' ? 'garbage collector' : undefined;
+    for (let at = id; !area && at !== undefined; at = parent.get(at)) {
+      const url = byId.get(at).callFrame.url;
+      area = AREAS.find(([, re]) => re.test(url))?.[0];
+    }
+    area ??= 'other (Node internals, start-up, microtask plumbing)';
+    areas.set(area, (areas.get(area) ?? 0) + us);
+  }
   const busyUs = totalUs - idleUs;
   const rank = (m) =>
     [...m]
@@ -134,6 +159,7 @@ export async function summarizeProfile(file, top = 25) {
     wallMs: Math.round(totalUs / 1000),
     busyMs: Math.round(busyUs / 1000),
     idleMs: Math.round(idleUs / 1000),
+    areas: rank(areas),
     functions: rank(fns),
     files: rank(files),
     nativeByCaller: rank(natives),
@@ -148,6 +174,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   });
   const s = await summarizeProfile(positionals[0], Number(values.top));
   process.stdout.write(`${s.file}: ${s.wallMs} ms wall, ${s.busyMs} ms busy, ${s.idleMs} ms idle\n`);
+  process.stdout.write('\nbusy time by area:\n');
+  for (const f of s.areas)
+    process.stdout.write(
+      `  ${String(f.selfMs).padStart(6)} ms ${String(f.pctOfBusy).padStart(5)}%  ${f.what}\n`,
+    );
   process.stdout.write('\nself time by function:\n');
   for (const f of s.functions)
     process.stdout.write(

@@ -235,6 +235,8 @@ export function profileLines(p, n = 12) {
   const pct = (x) => `${String(x.pctOfBusy).padStart(5)}%`;
   return [
     `  profile ${p.file}: ${p.busyMs} ms busy of ${p.wallMs} ms`,
+    '  busy time by area:',
+    ...p.areas.map((x) => `    ${pct(x)}  ${x.what}`),
     '  project functions, inclusive synchronous time:',
     ...p.projectInclusive.slice(0, n).map((x) => `    ${pct(x)}  ${x.what}`),
     '  native and Node-internal time, by the script that called it:',
