@@ -12,6 +12,7 @@ export async function runScenario({ dir, manifest, simSpec, flags = [], tasks, n
   try {
     const r = await runNode([CLI, 'run', manifest, '--out', out, '--quiet', '--json', ...flags], {
       env: cliEnv(sim.url, dir),
+      timeoutMs: 15 * 60_000,
     });
     const { ledger, durations, usage } = await sim.report();
     let summary;

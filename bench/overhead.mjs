@@ -29,6 +29,8 @@ const SIM_SPEC = {
   requestLogLimit: 0,
 };
 const TARGET_TPS = 1000;
+/** A run that takes longer is killed (and reported as failed) rather than hanging the benchmark. */
+const TIMEOUT_MS = 15 * 60_000;
 
 function providerCounts(ledger) {
   const c = ledger.requests.counts;
@@ -49,6 +51,7 @@ function providerCounts(ledger) {
 async function phasesOf(out, r) {
   const records = await readJournal(out);
   const session = records.find((x) => x.t === 'session');
+  if (!session) return undefined;
   let lastDownload = 0;
   let firstIntent = Number.POSITIVE_INFINITY;
   for (const x of records) {
@@ -73,6 +76,7 @@ async function runFlf2v(dir, manifest, tasks, { profileDir } = {}) {
     const r = await runNode([CLI, 'run', manifest, '--out', out, '--quiet', '--json'], {
       env: cliEnv(sim.url, dir),
       nodeArgs,
+      timeoutMs: TIMEOUT_MS,
     });
     const { ledger, usage } = await sim.report();
     let summary;
@@ -81,8 +85,8 @@ async function runFlf2v(dir, manifest, tasks, { profileDir } = {}) {
     } catch {
       throw new Error(`flf2v run printed no JSON (exit ${r.code}): ${r.stderr.slice(0, 2000)}`);
     }
-    const videos = (await readdir(join(out, 'videos'))).length;
-    const phases = await phasesOf(out, r);
+    const videos = (await readdir(join(out, 'videos')).catch(() => [])).length;
+    const phases = await phasesOf(out, r).catch(() => undefined);
     const ok = r.code === 0 && summary.plan.succeeded === tasks && videos === tasks;
     if (!ok) log(`flf2v run: exit ${r.code}, ${summary.plan.succeeded}/${tasks} succeeded, ${videos} videos`);
     return {
@@ -113,7 +117,7 @@ async function runNaive(dir, manifest, tasks, opts) {
     const args = [join(BENCH, 'naive-baseline.mjs'), '--manifest', manifest, '--out', out];
     args.push('--concurrency', String(opts.concurrency), '--poll-ms', String(opts.pollMs));
     if (opts.budgetS) args.push('--budget-s', String(opts.budgetS));
-    const r = await runNode(args, { env: cliEnv(sim.url, dir) });
+    const r = await runNode(args, { env: cliEnv(sim.url, dir), timeoutMs: TIMEOUT_MS });
     const { ledger } = await sim.report();
     let s;
     try {
