@@ -1,4 +1,4 @@
-import type { FaultRule, Ledger } from '@flf2v/simulator';
+import { ENDPOINTS, type Endpoint, type FaultKind, type FaultRule, type Ledger } from '@flf2v/simulator';
 import { CALL_CLASS, providerRequests } from './_support.js';
 
 /** Fault mixes for the simulator and what the ledger says about how the client met them. */
@@ -15,8 +15,14 @@ const IN_FLIGHT_MS = 150;
 /** Clock granularity between the simulator's and the client's clocks (same host). */
 const CLOCK_MS = 5;
 
-/** Every kind of fault, together hitting a request with chance `p`. */
-export function chaosFaults(p: number): FaultRule[] {
+/**
+ * Every kind of fault, together hitting a request with chance `p`. `exclude` leaves kinds off an endpoint
+ * (while a known bug is open; see its test).
+ */
+export function chaosFaults(
+  p: number,
+  options: { exclude?: Partial<Record<Endpoint, FaultKind[]>> } = {},
+): FaultRule[] {
   const kinds: Omit<FaultRule, 'probability'>[] = [
     { kind: 'http-5xx', status: 500 },
     { kind: 'http-5xx', status: 502 },
@@ -33,7 +39,10 @@ export function chaosFaults(p: number): FaultRule[] {
   ];
   // Rules are tried in order, each with its own draw: this per-rule chance makes the total P.
   const each = 1 - (1 - p) ** (1 / kinds.length);
-  return kinds.map((k) => ({ ...k, probability: each }) as FaultRule);
+  return kinds.map((k) => {
+    const endpoints = ENDPOINTS.filter((e) => !options.exclude?.[e]?.includes(k.kind));
+    return { ...k, probability: each, endpoints } as FaultRule;
+  });
 }
 
 export interface EarlyRequest {
