@@ -35,8 +35,13 @@ describe('chaos: faults on a fifth of all requests, every endpoint', () => {
     const sim = await simulator({
       seed,
       timings: { pendingMs: 100, runningMs: 600, jitterRatio: 0.3 },
-      // Without 'non-json' on downloads for now: see the BUG test below.
-      faults: chaosFaults(P, { exclude: { download: ['non-json'] } }),
+      faults: [
+        // One 429 of each parsable form for certain, so the Retry-After check never runs on nothing.
+        { kind: 'rate-limit', endpoints: 'submit', retryAfter: 'seconds', retryAfterMs: 1_500, count: 1 },
+        { kind: 'rate-limit', endpoints: 'status', retryAfter: 'http-date', retryAfterMs: 1_500, count: 1 },
+        // Without 'non-json' on downloads for now: see the BUG test below.
+        ...chaosFaults(P, { exclude: { download: ['non-json'] } }),
+      ],
     });
     const dir = await tempDir('flf2v-rel-chaos-');
     const manifest = await writeCsvJob(dir, TASKS, { name: 'chaos' });
