@@ -158,3 +158,23 @@ describe('flf2v run options', () => {
     expect(notARun.stderr).toContain('not an flf2v run directory');
   });
 });
+
+describe('frames uploaded by an earlier run', () => {
+  it('are uploaded again when the provider no longer knows their URLs, instead of failing the batch', async () => {
+    const first = await simulator();
+    const port = first.port;
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 3);
+    const env = cliEnv(first);
+    expect((await runCli(['run', manifest, '--out', join(dir, 'a'), '--quiet'], { env })).code).toBe(0);
+    // The provider forgets its uploads (expired, deleted): a new simulator at the same address.
+    await first.close();
+    const second = await simulator({ port });
+    const again = await runCli(['run', manifest, '--out', join(dir, 'b'), '--quiet'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    const ledger = second.ledger();
+    expect(ledger.submissions.accepted).toHaveLength(3);
+    expect(Object.keys(ledger.uploads)).toHaveLength(4); // each frame uploaded once more, not once per task
+    await checkAgainstLedger(second, join(dir, 'b'));
+  });
+});

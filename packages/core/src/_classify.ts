@@ -13,6 +13,12 @@ import { parseRetryAfter } from './retry-after.js';
 export interface Classifier {
   isModeration: (message: string) => boolean;
   isRateLimit: (message: string) => boolean;
+  /** A rate-limit message that is about tasks running at once rather than requests per time. */
+  isConcurrencyLimit?: (message: string) => boolean;
+}
+
+function limitOf(c: Classifier, message: string | undefined): 'rate' | 'concurrency' {
+  return message && c.isConcurrencyLimit?.(message) ? 'concurrency' : 'rate';
 }
 
 export type Envelope = Record<string, unknown>;
@@ -63,8 +69,12 @@ export function statusError(ex: Exchange, res: HttpResponse, c: Classifier) {
       detail,
     );
   }
-  if (status === 429)
-    return apiError(ex, 'E_RATE_LIMITED', `rate limited (HTTP 429)${said}`, 'refused', detail);
+  if (status === 429) {
+    return apiError(ex, 'E_RATE_LIMITED', `rate limited (HTTP 429)${said}`, 'refused', {
+      ...detail,
+      limit: limitOf(c, message),
+    });
+  }
   if (status >= 500) {
     // 503 is the one server error that says "not processed": load shedding before the application.
     return apiError(
@@ -88,13 +98,10 @@ export function statusError(ex: Exchange, res: HttpResponse, c: Classifier) {
       );
     }
     if (message && c.isRateLimit(message)) {
-      return apiError(
-        ex,
-        'E_RATE_LIMITED',
-        `rate or concurrency limit (HTTP ${status})${said}`,
-        'refused',
-        detail,
-      );
+      return apiError(ex, 'E_RATE_LIMITED', `rate or concurrency limit (HTTP ${status})${said}`, 'refused', {
+        ...detail,
+        limit: limitOf(c, message),
+      });
     }
     return apiError(
       ex,
@@ -164,6 +171,9 @@ export function readEnvelope(ex: Exchange, res: HttpResponse, c: Classifier): En
   if (c.isModeration(message))
     throw apiError(ex, 'E_MODERATION', `content moderation rejected the request: ${said}`, 'refused', detail);
   if (c.isRateLimit(message))
-    throw apiError(ex, 'E_RATE_LIMITED', `rate or concurrency limit: ${said}`, 'refused', detail);
+    throw apiError(ex, 'E_RATE_LIMITED', `rate or concurrency limit: ${said}`, 'refused', {
+      ...detail,
+      limit: limitOf(c, message),
+    });
   throw apiError(ex, 'E_PROVIDER', `the provider refused: ${said}`, 'refused', detail);
 }

@@ -55,6 +55,7 @@ export interface FailureDetail {
   providerCode?: number | string;
   providerMessage?: string;
   retryAfterMs?: number;
+  limit?: 'rate' | 'concurrency';
   cause?: unknown;
   /** Overrides the verdict by code, e.g. a disk error during a download is not worth another attempt. */
   retryable?: boolean;
@@ -91,6 +92,7 @@ export function apiError(
         detail.providerMessage === undefined ? undefined : redactText(detail.providerMessage, secrets),
       body: detail.body === undefined ? undefined : redactText(detail.body, secrets),
       retryAfterMs: detail.retryAfterMs,
+      limit: code === 'E_RATE_LIMITED' ? (detail.limit ?? 'rate') : undefined,
       maybeCreated,
     },
     { retryable, cause: detail.cause === undefined ? undefined : redactError(detail.cause, secrets) },

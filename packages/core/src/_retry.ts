@@ -130,10 +130,19 @@ export async function withRetry<T>(
     }
     const api = failure instanceof ApiError ? failure : undefined;
     const retryAfterMs = api?.retryAfterMs;
-    settle(gate, ex, { status: ex.status, rateLimited: api?.code === 'E_RATE_LIMITED', retryAfterMs });
+    settle(gate, ex, {
+      status: ex.status,
+      rateLimited: api?.code === 'E_RATE_LIMITED',
+      retryAfterMs,
+      limit: api?.limit,
+    });
     let delayMs: number | undefined;
+    // A submit refused because too many tasks run needs one of them to finish, which only the caller sees
+    // (and can wait for): hand it back at once rather than knocking again on a timer.
+    const waitForCapacity = api?.limit === 'concurrency' && ex.endpoint === 'submit';
     if (
       api?.retryable &&
+      !waitForCapacity &&
       isTransient(api.code) &&
       attempt < policy.attempts &&
       (retryAfterMs === undefined || retryAfterMs <= policy.maxRetryAfterMs) &&

@@ -23,7 +23,11 @@ export function createClient(options: ClientOptions): Client {
   const authorization = `Bearer ${o.apiKey}`;
   const dispatchers = createDispatchers(o);
   const hooks: RetryHooks = { gate: o.gate, onAttempt: o.onAttempt, logger: o.logger };
-  const classifier: Classifier = { isModeration: o.isModeration, isRateLimit: o.isRateLimit };
+  const classifier: Classifier = {
+    isModeration: o.isModeration,
+    isRateLimit: o.isRateLimit,
+    isConcurrencyLimit: o.isConcurrencyLimit,
+  };
   const getHeaders = Object.freeze({ authorization, accept: 'application/json', 'user-agent': o.userAgent });
   const jsonHeaders = Object.freeze({ ...getHeaders, 'content-type': 'application/json' });
   let closed = false;

@@ -72,6 +72,11 @@ export interface ApiErrorContext {
   body?: string;
   retryAfterMs?: number;
   /**
+   * `E_RATE_LIMITED` only: whether the provider refused because of its request rate (`rate`) or because too
+   * many of this key's tasks are running at once (`concurrency`), judged from its message.
+   */
+  limit?: 'rate' | 'concurrency';
+  /**
    * Submit only: whether the task may exist at the provider despite the error. `false` means provably nothing
    * was created (connection refused, 429, 503, 4xx, code != 0); `true` means the outcome is unknown and the
    * caller must not re-send silently (reset after sending, 500/502/504, response timeout, unreadable 200).
@@ -92,6 +97,7 @@ export class ApiError extends Flf2vError {
   readonly providerMessage?: string;
   readonly body?: string;
   readonly retryAfterMs?: number;
+  readonly limit?: 'rate' | 'concurrency';
   readonly maybeCreated?: boolean;
   attempts?: number;
 
@@ -106,6 +112,7 @@ export class ApiError extends Flf2vError {
     this.providerMessage = context.providerMessage;
     this.body = context.body === undefined ? undefined : truncate(context.body, BODY_SNIPPET_CHARS);
     this.retryAfterMs = context.retryAfterMs;
+    this.limit = context.limit;
     this.maybeCreated = context.maybeCreated;
     this.attempts = context.attempts;
   }
@@ -123,6 +130,7 @@ export class ApiError extends Flf2vError {
     if (this.providerCode !== undefined) out.providerCode = this.providerCode;
     if (this.providerMessage !== undefined) out.providerMessage = this.providerMessage;
     if (this.retryAfterMs !== undefined) out.retryAfterMs = this.retryAfterMs;
+    if (this.limit !== undefined) out.limit = this.limit;
     if (this.maybeCreated !== undefined) out.maybeCreated = this.maybeCreated;
     if (this.attempts !== undefined) out.attempts = this.attempts;
     if (this.body !== undefined) out.body = this.body;

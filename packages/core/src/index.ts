@@ -4,6 +4,7 @@ export { type NormalizedClientOptions, normalizeClientOptions, type Route } from
 export {
   type ClientOptions,
   DEFAULT_BASE_URL,
+  DEFAULT_CONCURRENCY_LIMIT_PATTERNS,
   DEFAULT_CONNECTIONS,
   DEFAULT_ENDPOINTS,
   DEFAULT_KEEP_ALIVE_TIMEOUT_MS,

@@ -3,6 +3,7 @@ import { Flf2vError } from './errors.js';
 import {
   type ClientOptions,
   DEFAULT_BASE_URL,
+  DEFAULT_CONCURRENCY_LIMIT_PATTERNS,
   DEFAULT_CONNECTIONS,
   DEFAULT_ENDPOINTS,
   DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
@@ -44,6 +45,7 @@ export interface NormalizedClientOptions {
   rules?: Partial<RequestRules>;
   isModeration: (message: string) => boolean;
   isRateLimit: (message: string) => boolean;
+  isConcurrencyLimit: (message: string) => boolean;
   userAgent: string;
 }
 
@@ -265,6 +267,10 @@ export function normalizeClientOptions(options: ClientOptions): NormalizedClient
     isRateLimit: compilePatterns(
       'rateLimitPatterns',
       options.rateLimitPatterns ?? DEFAULT_RATE_LIMIT_PATTERNS,
+    ),
+    isConcurrencyLimit: compilePatterns(
+      'concurrencyLimitPatterns',
+      options.concurrencyLimitPatterns ?? DEFAULT_CONCURRENCY_LIMIT_PATTERNS,
     ),
     userAgent,
   };

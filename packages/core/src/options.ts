@@ -92,6 +92,18 @@ export const DEFAULT_MODERATION_PATTERNS: readonly (string | RegExp)[] = Object.
   '敏感',
 ]);
 
+/** Rate-limit messages that are about tasks running at once: the fix is to wait for one to finish. */
+export const DEFAULT_CONCURRENCY_LIMIT_PATTERNS: readonly (string | RegExp)[] = Object.freeze([
+  'concurren',
+  'running task',
+  'tasks running',
+  'too many tasks',
+  'in progress',
+  '并发',
+  '运行中',
+  '任务数',
+]);
+
 /** Provider messages (with HTTP 200 and `code != 0`) that mean "slow down", not "this request is wrong". */
 export const DEFAULT_RATE_LIMIT_PATTERNS: readonly (string | RegExp)[] = Object.freeze([
   'rate limit',
@@ -143,6 +155,11 @@ export interface ClientOptions {
   moderationPatterns?: readonly (string | RegExp)[];
   /** Case-insensitive substrings or RegExps. @default DEFAULT_RATE_LIMIT_PATTERNS */
   rateLimitPatterns?: readonly (string | RegExp)[];
+  /**
+   * Rate-limit messages that mean "too many tasks running at once" rather than "too many requests".
+   * @default DEFAULT_CONCURRENCY_LIMIT_PATTERNS
+   */
+  concurrencyLimitPatterns?: readonly (string | RegExp)[];
   /** @default 'flf2v-core' */
   userAgent?: string;
 }

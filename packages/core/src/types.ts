@@ -74,6 +74,8 @@ export interface CallOutcome {
   rateLimited: boolean;
   /** From `Retry-After` (seconds or HTTP-date), when the server sent one. */
   retryAfterMs?: number;
+  /** For 429s: a request-rate limit, or a cap on tasks running at once (see `ApiError.limit`). */
+  limit?: 'rate' | 'concurrency';
 }
 
 /**

@@ -143,7 +143,8 @@ class ClassLimiter {
     const rate = this.rate(now);
     if (rate !== INF) {
       if (now < this.nextSlot) return false;
-      this.nextSlot = Math.max(this.nextSlot, now - 1000 / rate) + 1000 / rate;
+      // The next slot is one interval after this grant, never earlier: no two requests back to back after idling.
+      this.nextSlot = Math.max(this.nextSlot, now) + 1000 / rate;
     }
     this.inFlight++;
     return true;
@@ -218,8 +219,9 @@ class ClassLimiter {
     this.pausedUntil = Math.max(this.pausedUntil, now + pauseMs);
     this.nextSlot = Math.max(this.nextSlot, this.pausedUntil);
     // One reaction per congestion event: 429s answering requests sent before the last reaction's pause ended
-    // (plus a little time for answers in flight) are echoes of it and say nothing new.
-    if (now >= this.echoesUntil) {
+    // (plus a little time for answers in flight) are echoes of it and say nothing new. A refusal because too
+    // many tasks are running says nothing about the request rate either (the runner learns that cap).
+    if (outcome.limit !== 'concurrency' && now >= this.echoesUntil) {
       this.react(now);
       this.echoesUntil = Math.max(this.pausedUntil, now + 200);
     }

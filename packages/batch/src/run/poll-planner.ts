@@ -27,7 +27,7 @@ export interface PollPlannerOptions {
   targetHitRate?: number;
   /** Step of the quantile estimate (log scale). @default 0.1 */
   learningRate?: number;
-  /** Share found complete at the first poll once the provider has shown it reports progress. @default 0.5 */
+  /** Share found complete at the first poll once the provider has shown it reports progress. @default 0.35 */
   hitRateWithProgress?: number;
   /** Follow-up polls after a miss, as a fraction of the first-poll delay. @default 0.08 */
   followUpFraction?: number;
@@ -85,7 +85,7 @@ export class PollPlanner {
       targetHitRate: options.targetHitRate ?? 0.7,
       learningRate: options.learningRate ?? 0.1,
       followUpFraction: options.followUpFraction ?? 0.08,
-      hitRateWithProgress: options.hitRateWithProgress ?? 0.5,
+      hitRateWithProgress: options.hitRateWithProgress ?? 0.35,
       urgentFollowUpFraction: options.urgentFollowUpFraction ?? 0.02,
       minIntervalMs: options.minIntervalMs ?? 200,
       maxIntervalMs: options.maxIntervalMs ?? 60_000,
@@ -140,9 +140,14 @@ export class PollPlanner {
     return best ? (best.firstMs * seconds) / Math.max(1, best.seconds) : undefined;
   }
 
-  /** Delay from submission to the first poll. */
-  firstDelayMs(bucket: string, seconds: number): number {
-    return this.estimateMs(bucket, seconds) ?? this.o.initialDelayMs;
+  /**
+   * Delay from submission to the first poll. Under pressure, with progress reported, poll early: nearly every
+   * task is then still running, and its progress aims the next poll at its completion.
+   */
+  firstDelayMs(bucket: string, seconds: number, urgent = false): number {
+    const estimate = this.estimateMs(bucket, seconds);
+    if (estimate === undefined) return this.o.initialDelayMs;
+    return urgent && this.progressReported ? estimate * 0.8 : estimate;
   }
 
   /** Delay until the next poll of a task that was not complete at its last poll. */
@@ -161,7 +166,8 @@ export class PollPlanner {
       // duration estimate allows.
       const remaining = (ctx.elapsedMs * (100 - ctx.progress)) / ctx.progress;
       const byEstimate = Math.max(step, estimate * 1.5 - ctx.elapsedMs);
-      return this.clamp(Math.max(this.o.minIntervalMs, Math.min(remaining * 1.02 + 50, byEstimate)));
+      const aimed = ctx.urgent ? remaining * 1.01 + 10 : remaining * 1.02 + 30;
+      return this.clamp(Math.max(ctx.urgent ? 20 : this.o.minIntervalMs, Math.min(aimed, byEstimate)));
     }
     // Overrunning: back off in proportion to how far past the estimate the task is.
     const overrun = ctx.elapsedMs - estimate;

@@ -53,6 +53,8 @@ export interface RunnerOptions {
   concurrency?: Partial<Record<'upload' | 'submit' | 'query' | 'download', number>>;
   /** After a stop request, how long calls in flight may take before they are aborted. @default 10_000 */
   graceMs?: number;
+  /** With no --max-in-flight, how often to try one more running task than the learned cap. @default 20_000 */
+  capProbeMs?: number;
   /** Delays between a task's own retries after the client gave up on a transient error. @default 1000 / 60_000 */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -114,8 +116,22 @@ export class Runner {
     RunnerOptions;
   private readonly queues: Record<'upload' | 'submit' | 'query' | 'download', PQueue>;
   private readonly planner: PollPlanner;
-  private readonly slots?: Semaphore;
+  /**
+   * Tasks running at the provider. Limited by --max-in-flight when given; otherwise unlimited until the
+   * provider refuses a submit because too many tasks run (a `concurrency` 429): the cap is then learned as the
+   * number running at that moment, and raised by one after every quiet `capProbeMs` to find freed capacity.
+   */
+  private readonly slots: Semaphore;
+  private learnedCap = false;
+  /** Tasks this session is polling: those known to be at the provider right now. */
+  private atProvider = 0;
+  private lastCapRefusalAt = 0;
+  private lastCapRaiseAt = 0;
   private readonly uploads = new Map<string, Promise<string>>();
+  /** Frames uploaded by this session (their URLs are certainly live). */
+  private readonly freshUploads = new Set<string>();
+  /** Frames whose reused URL the provider seems not to know any more: upload them again. */
+  private readonly distrusted = new Set<string>();
   private readonly owners: Map<string, string>;
   private readonly stopController = new AbortController();
   private readonly abortController = new AbortController();
@@ -131,6 +147,7 @@ export class Runner {
       graceMs: 10_000,
       retryBaseMs: 1000,
       retryMaxMs: 60_000,
+      capProbeMs: 20_000,
       ...options,
     };
     const c = { ...DEFAULT_CONCURRENCY, ...options.concurrency };
@@ -143,7 +160,7 @@ export class Runner {
     this.planner = options.planner ?? new PollPlanner();
     // Every pending call and pause listens on these two: thousands of listeners are expected, not a leak.
     setMaxListeners(0, this.stopController.signal, this.abortController.signal);
-    if (options.maxInFlight) this.slots = new Semaphore(options.maxInFlight);
+    this.slots = new Semaphore(options.maxInFlight ?? Number.POSITIVE_INFINITY);
     this.owners = new Map();
   }
 
@@ -261,7 +278,7 @@ export class Runner {
         return removed ? undefined : this.drive(task, plan);
       case 'submitted':
         // Already running at the provider: it holds an in-flight slot (even past the cap) until it finishes.
-        this.slots?.force();
+        this.slots.force();
         return this.drive(task, plan);
       case 'completed':
         // Paid for already: finish it even if the row was removed from the manifest.
@@ -338,7 +355,7 @@ export class Runner {
   /** The URL to send for a frame: as given, or uploaded once per content hash (run state, then shared cache). */
   private frameUrl(frame: FrameRef, key: string): Promise<string> {
     if (frame.kind === 'url') return Promise.resolve(frame.url);
-    const known = this.state.uploads.get(frame.sha256);
+    const known = this.distrusted.has(frame.sha256) ? undefined : this.state.uploads.get(frame.sha256);
     if (known && Date.now() - Date.parse(known.at) <= this.o.uploadMaxAgeMs)
       return Promise.resolve(known.url);
     let pending = this.uploads.get(frame.sha256);
@@ -352,10 +369,16 @@ export class Runner {
   }
 
   private async upload(frame: Extract<FrameRef, { kind: 'file' }>, key: string): Promise<string> {
-    const cached = this.o.uploadCache?.get(frame.sha256);
+    const cached = this.distrusted.has(frame.sha256) ? undefined : this.o.uploadCache?.get(frame.sha256);
     if (cached) {
-      this.append({ t: 'uploaded', sha256: frame.sha256, url: cached, at: new Date().toISOString() });
-      return cached;
+      // Keep the original upload time: the URL ages from then, not from this reuse.
+      this.append({
+        t: 'uploaded',
+        sha256: frame.sha256,
+        url: cached.url,
+        at: new Date(cached.at).toISOString(),
+      });
+      return cached.url;
     }
     for (let attempt = 0; ; attempt++) {
       const result = await this.queues.upload.add(async () => {
@@ -380,6 +403,7 @@ export class Runner {
       }
       this.append({ t: 'uploaded', sha256: frame.sha256, url: result.url, at: new Date().toISOString() });
       this.o.uploadCache?.put(frame.sha256, result.url);
+      this.freshUploads.add(frame.sha256);
       return result.url;
     }
   }
@@ -403,15 +427,24 @@ export class Runner {
     return body;
   }
 
-  private async submitStage(task: TaskState, plan: PlannedTask): Promise<void> {
+  /** Frames of `plan` whose URL was reused from an earlier session rather than uploaded by this one. */
+  private reusedFrames(plan: PlannedTask): string[] {
+    const reused: string[] = [];
+    for (const f of [plan.image, plan.last_image]) {
+      if (f.kind === 'file' && !this.freshUploads.has(f.sha256)) reused.push(f.sha256);
+    }
+    return reused;
+  }
+
+  /** The request body, frames uploaded (or their live URLs reused); undefined when an upload failed for good. */
+  private async prepareBody(task: TaskState, plan: PlannedTask): Promise<GenerationRequest | undefined> {
     this.live.set(task.key, 'uploading');
-    let image: string;
-    let lastImage: string;
     try {
-      [image, lastImage] = await Promise.all([
+      const [image, lastImage] = await Promise.all([
         this.frameUrl(plan.image, task.key),
         this.frameUrl(plan.last_image, task.key),
       ]);
+      return this.request(task, image, lastImage);
     } catch (error) {
       if (this.stopping || isFatal(error)) throw error;
       this.append({
@@ -422,9 +455,14 @@ export class Runner {
         error: errorRecord(error),
         attempts: this.attemptsOf(task),
       });
-      return;
+      return undefined;
     }
-    const body = this.request(task, image, lastImage);
+  }
+
+  private async submitStage(task: TaskState, plan: PlannedTask): Promise<void> {
+    let body = await this.prepareBody(task, plan);
+    if (!body) return;
+    let staleChecked = false;
     for (let attempt = 0; task.phase === 'planned'; attempt++) {
       if (this.stopping) return;
       const cost = task.params.number_of_videos;
@@ -439,26 +477,41 @@ export class Runner {
       let holdSlot = false;
       try {
         this.live.set(task.key, 'submitting');
-        if (this.slots) {
-          const ok = await this.slots.acquire(this.stopController.signal).then(
-            () => true,
-            () => false,
-          );
-          if (!ok) return;
-        }
-        const outcome = await this.queues.submit.add(() => this.submitOnce(task, body));
+        const ok = await this.slots.acquire(this.stopController.signal).then(
+          () => true,
+          () => false,
+        );
+        if (!ok) return;
+        const reused = staleChecked ? [] : this.reusedFrames(plan);
+        const request = body;
+        const outcome = await this.queues.submit.add(() => this.submitOnce(task, request, reused.length > 0));
         // A task that was (or may have been) created costs its videos; anything else gives them back.
         spent = outcome === 'submitted' || outcome === 'unknown';
         if (outcome === 'submitted') {
           holdSlot = true;
           return;
         }
+        if (outcome === 'stale-frames') {
+          // Refused outright while sending frame URLs from an earlier session: they may have expired at the
+          // provider. Nothing was created, so upload the frames again and send once more.
+          staleChecked = true;
+          for (const sha of reused) {
+            // The first task to find out drops the memoized URL; later ones share its new upload.
+            if (this.freshUploads.has(sha) || this.distrusted.has(sha)) continue;
+            this.distrusted.add(sha);
+            this.uploads.delete(sha);
+          }
+          const fresh = await this.prepareBody(task, plan);
+          if (!fresh) return;
+          body = fresh;
+          continue;
+        }
         if (typeof outcome !== 'number') return;
         // Transient and provably not created: try again after a pause (never fail a task because of 429).
         if (!(await this.pause(this.backoffMs(attempt, outcome)))) return;
       } finally {
         if (!spent) this.videosSpent -= cost;
-        if (this.slots && !holdSlot) this.slots.release();
+        if (!holdSlot) this.slots.release();
       }
     }
   }
@@ -471,7 +524,8 @@ export class Runner {
   private async submitOnce(
     task: TaskState,
     body: GenerationRequest,
-  ): Promise<'submitted' | 'unknown' | 'failed' | 'stopped' | number> {
+    framesReused = false,
+  ): Promise<'submitted' | 'unknown' | 'failed' | 'stale-frames' | 'stopped' | number> {
     if (this.stopping) return 'stopped';
     const n = task.lastN + 1;
     await this.o.store.appendDurable({ t: 'intent', key: task.key, n, at: new Date().toISOString() });
@@ -501,11 +555,19 @@ export class Runner {
       }
       this.append({ t: 'not_created', key: task.key, n, at, error: rec });
       if (isFatal(error)) throw error;
+      if (error instanceof ApiError && error.limit === 'concurrency') this.learnCap();
       if (rec.retryable && !this.stopping) {
         this.o.logger.debug({ key: task.key, err: rec }, 'submit refused; will retry');
         return error instanceof ApiError && error.retryAfterMs ? error.retryAfterMs : 0;
       }
       if (rec.code === 'E_ABORTED' || this.stopping) return 'stopped';
+      if (framesReused && (rec.code === 'E_PROVIDER' || rec.code === 'E_INVALID_REQUEST')) {
+        this.o.logger.info(
+          { key: task.key, id: task.id, err: rec },
+          'refused with reused frame URLs; uploading again',
+        );
+        return 'stale-frames';
+      }
       this.append({
         t: 'failed',
         key: task.key,
@@ -516,7 +578,27 @@ export class Runner {
       });
       this.o.logger.warn({ key: task.key, id: task.id, err: rec }, 'submit failed');
       return 'failed';
-    } finally {
+    }
+  }
+
+  /** The provider refused a submit because too many tasks run: cap at what runs now (see `slots`). */
+  private learnCap(): void {
+    if (this.o.maxInFlight) return;
+    this.lastCapRefusalAt = Date.now();
+    const running = Math.max(1, this.atProvider);
+    if (running < this.slots.limit) {
+      this.slots.setLimit(running);
+      this.learnedCap = true;
+      this.o.logger.info({ maxInFlight: running }, 'the provider caps running tasks; learned the cap');
+    }
+  }
+
+  private probeCap(): void {
+    if (!this.learnedCap) return;
+    const now = Date.now();
+    if (now - this.lastCapRefusalAt > this.o.capProbeMs && now - this.lastCapRaiseAt > this.o.capProbeMs) {
+      this.lastCapRaiseAt = now;
+      this.slots.setLimit(this.slots.limit + 1);
     }
   }
 
@@ -531,9 +613,12 @@ export class Runner {
     let polls = 0;
     let previousPollMs = 0;
     let errors = 0;
-    let delay = resumed ? 0 : this.planner.firstDelayMs(bucket, seconds);
+    // Urgent: other tasks wait for the in-flight slot this one holds.
+    const urgentAtStart = this.slots.waiting > 0;
+    let delay = resumed ? 0 : this.planner.firstDelayMs(bucket, seconds, urgentAtStart);
     this.live.set(task.key, 'queued');
     let releaseScout: (() => void) | undefined;
+    this.atProvider++;
     try {
       while (task.phase === 'submitted') {
         if (!this.planner.hasEstimate && !releaseScout && !resumed) {
@@ -542,7 +627,10 @@ export class Runner {
             // Not a scout: wait for the first completion anywhere, then poll when this task is due by it.
             if (!(await this.until(this.planner.waitForEstimate()))) return;
             if (!this.planner.hasEstimate) continue; // a scout gave up: try to take its place
-            delay = Math.max(0, submittedAt + this.planner.firstDelayMs(bucket, seconds) - Date.now());
+            delay = Math.max(
+              0,
+              submittedAt + this.planner.firstDelayMs(bucket, seconds, this.slots.waiting > 0) - Date.now(),
+            );
           }
         } else if (releaseScout && this.planner.hasEstimate) {
           releaseScout();
@@ -582,7 +670,9 @@ export class Runner {
         }
         errors = 0;
         const complete = status.status === 'COMPLETED';
-        if (polls === 1 && !resumed) this.planner.observeFirstPoll(bucket, seconds, pollMs, complete);
+        // An early (urgent) first poll says nothing about where the quantile should sit.
+        if (polls === 1 && !resumed && !urgentAtStart)
+          this.planner.observeFirstPoll(bucket, seconds, pollMs, complete);
         if (complete) {
           this.planner.observeCompletion(bucket, seconds, previousPollMs, pollMs);
           await this.fetchResult(task);
@@ -647,13 +737,15 @@ export class Runner {
           polls,
           progress: status.progress,
           queued: status.status === 'PENDING',
-          urgent: (this.slots?.waiting ?? 0) > 0,
+          urgent: this.slots.waiting > 0,
         });
       }
     } finally {
       releaseScout?.();
+      this.atProvider--;
       // The task no longer runs at the provider (done, failed, stalled) or we are stopping: free its slot.
-      this.slots?.release();
+      this.slots.release();
+      this.probeCap();
     }
   }
 

@@ -3,7 +3,17 @@ export class Semaphore {
   private used = 0;
   private readonly waiters: (() => void)[] = [];
 
-  constructor(readonly limit: number) {}
+  constructor(private cap: number) {}
+
+  get limit(): number {
+    return this.cap;
+  }
+
+  /** Change the limit (a learned provider cap); waiters are let in if it grew. */
+  setLimit(limit: number): void {
+    this.cap = Math.max(1, limit);
+    this.drain();
+  }
 
   get inUse(): number {
     return this.used;
@@ -16,7 +26,7 @@ export class Semaphore {
 
   acquire(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.used < this.limit && this.waiters.length === 0) {
+    if (this.used < this.cap && this.waiters.length === 0) {
       this.used++;
       return Promise.resolve();
     }
@@ -42,6 +52,10 @@ export class Semaphore {
 
   release(): void {
     this.used--;
-    while (this.used < this.limit && this.waiters.length > 0) this.waiters.shift()!();
+    this.drain();
+  }
+
+  private drain(): void {
+    while (this.used < this.cap && this.waiters.length > 0) this.waiters.shift()!();
   }
 }

@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path';
  * It is a cache: losing it costs an upload, never correctness, so it is appended to without fsync.
  */
 export interface UploadCache {
-  get(sha256: string): string | undefined;
+  /** The URL and when it was uploaded (epoch ms), while younger than the age limit. */
+  get(sha256: string): { url: string; at: number } | undefined;
   put(sha256: string, url: string): void;
   flush(): Promise<void>;
 }
@@ -77,7 +78,7 @@ export async function openUploadCache(options: UploadCacheOptions): Promise<Uplo
   return {
     get(sha256) {
       const e = entries.get(sha256);
-      return e && now() - e.at <= maxAgeMs ? e.url : undefined;
+      return e && now() - e.at <= maxAgeMs ? { url: e.url, at: e.at } : undefined;
     },
     put(sha256, url) {
       const at = now();

@@ -1,4 +1,4 @@
-import type { CallOutcome } from '@flf2v/core';
+import type { CallClass, CallOutcome } from '@flf2v/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RateLimiter } from '../../src/run/limiter.js';
 
@@ -13,7 +13,7 @@ function serve(
   limiter: RateLimiter,
   n: number,
   answer: (i: number) => CallOutcome = () => OK,
-  cls = 'submit' as const,
+  cls: CallClass = 'submit',
 ) {
   const granted: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -62,6 +62,19 @@ describe('RateLimiter', () => {
     expect(granted).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(3000);
     expect(granted).toHaveLength(5);
+  });
+
+  it('never grants two requests back to back after the class was idle', async () => {
+    const limiter = new RateLimiter({ rpm: { submit: 60 }, margin: 0 });
+    serve(limiter, 1);
+    await vi.advanceTimersByTimeAsync(5000); // idle
+    const granted = serve(limiter, 2);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(granted).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(granted).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(granted).toHaveLength(2);
   });
 
   it('under a known limit a 429 widens the margin instead of distrusting the limit', async () => {
