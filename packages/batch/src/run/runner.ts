@@ -491,6 +491,7 @@ export class Runner {
           holdSlot = true;
           return;
         }
+        if (outcome === 'requeue') continue;
         if (outcome === 'stale-frames') {
           // Refused outright while sending frame URLs from an earlier session: they may have expired at the
           // provider. Nothing was created, so upload the frames again and send once more.
@@ -525,8 +526,10 @@ export class Runner {
     task: TaskState,
     body: GenerationRequest,
     framesReused = false,
-  ): Promise<'submitted' | 'unknown' | 'failed' | 'stale-frames' | 'stopped' | number> {
+  ): Promise<'submitted' | 'unknown' | 'failed' | 'stale-frames' | 'requeue' | 'stopped' | number> {
     if (this.stopping) return 'stopped';
+    // Slots taken before a provider cap was learned outnumber it: give this one back and queue again.
+    if (this.slots.inUse > this.slots.limit) return 'requeue';
     const n = task.lastN + 1;
     await this.o.store.appendDurable({ t: 'intent', key: task.key, n, at: new Date().toISOString() });
     this.countCall(task.key);
@@ -584,12 +587,21 @@ export class Runner {
   /** The provider refused a submit because too many tasks run: cap at what runs now (see `slots`). */
   private learnCap(): void {
     if (this.o.maxInFlight) return;
-    this.lastCapRefusalAt = Date.now();
-    const running = Math.max(1, this.atProvider);
-    if (running < this.slots.limit) {
-      this.slots.setLimit(running);
+    const now = Date.now();
+    // Several submits refused in one burst are one event: lower the cap once.
+    if (now - this.lastCapRefusalAt < 1000) return;
+    this.lastCapRefusalAt = now;
+    // What this session polls can include tasks the provider already finished (not yet noticed), so the
+    // provider's count may be lower: a refusal always takes the cap at least one below the current one.
+    const limit = this.slots.limit;
+    const next = Math.max(
+      1,
+      Math.min(this.atProvider, limit === Number.POSITIVE_INFINITY ? this.atProvider : limit - 1),
+    );
+    if (next < limit) {
+      this.slots.setLimit(next);
       this.learnedCap = true;
-      this.o.logger.info({ maxInFlight: running }, 'the provider caps running tasks; learned the cap');
+      this.o.logger.info({ maxInFlight: next }, 'the provider caps running tasks; learned the cap');
     }
   }
 
