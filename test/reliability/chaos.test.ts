@@ -39,8 +39,7 @@ describe('chaos: faults on a fifth of all requests, every endpoint', () => {
         // One 429 of each parsable form for certain, so the Retry-After check never runs on nothing.
         { kind: 'rate-limit', endpoints: 'submit', retryAfter: 'seconds', retryAfterMs: 1_500, count: 1 },
         { kind: 'rate-limit', endpoints: 'status', retryAfter: 'http-date', retryAfterMs: 1_500, count: 1 },
-        // Without 'non-json' on downloads for now: see the BUG test below.
-        ...chaosFaults(P, { exclude: { download: ['non-json'] } }),
+        ...chaosFaults(P),
       ],
     });
     const dir = await tempDir('flf2v-rel-chaos-');
@@ -92,15 +91,9 @@ describe('chaos: faults on a fifth of all requests, every endpoint', () => {
     expect(early, `seed ${seed}: requests sent before their Retry-After`).toEqual([]);
   });
 
-  // BUG: a video download answered 200 with an HTML page (a gateway's or a captive portal's "200 OK") is saved
-  // as the video, recorded with the page's sha256, and the task reported succeeded: the run exits 0 with an
-  // .mp4 that holds HTML. DESIGN.md: "download right away, verify". Seen in the chaos test (any seed, about one
-  // run in three: p(non-json) per download is ~1.8%); deterministic repro: this test (the first download gets
-  // the page). Where: packages/core/src/download.ts accepts any 2xx body — it could refuse a text/html (or any
-  // non-video) Content-Type, or check the MP4 'ftyp' box, as a transient E_DOWNLOAD. The chaos test leaves
-  // 'non-json' off the download endpoint until then. Fixed when this passes: change `it.fails` to `it`, and
-  // drop the exclusion above.
-  it.fails('a download answered with an HTML page is not taken for the video', async () => {
+  // Regression: a video download answered 200 with an HTML page (a gateway's "200 OK") used to be saved as the
+  // video and the task reported succeeded. core's download now refuses text bodies as a transient E_DOWNLOAD.
+  it('a download answered with an HTML page is not taken for the video', async () => {
     const sim = await simulator({ faults: [{ kind: 'non-json', endpoints: 'download', count: 1 }] });
     const dir = await tempDir('flf2v-rel-chaos-');
     const manifest = await writeCsvJob(dir, 2, { name: 'chaos' });

@@ -118,16 +118,10 @@ describe('outage: 503 on every endpoint, then recovery', () => {
     expect(await checkVideos(ledger, out, report)).toBe(TASKS);
   });
 
-  // BUG: a task whose result came back just before an outage fails in the download stage once the outage
-  // outlasts the download retry budget, instead of being parked: the runner gives up after 6 failed download
-  // calls even when every failure is transient (5 client attempts each, then its own backoff of up to 2, 4, 8,
-  // 16, 32 s), which is 25–110 s of outage. Polls and result queries, by contrast, retry transient errors for
-  // as long as it takes. Symptom: `flf2v run` exits 1 with the task failed at stage `download`, error E_SERVER
-  // (503), after a 60 s outage (seen in the soak with FLF2V_SEED=2072785942; it depends on the product's own
-  // unseeded jitter, so not every 60 s outage shows it). This test makes it certain with 120 s of 503 on
-  // downloads. Where: downloadStage in packages/batch/src/run/runner.ts, `!outcome.retryable || failures > 5`.
-  // Soak only (it takes over two minutes). Fixed when this passes: change `it.fails` to `it`.
-  (SOAK ? it.fails : it.skip)('parks a download through a 120 s outage of downloads', async () => {
+  // Regression: a task whose result came back just before an outage used to fail in the download stage once
+  // the outage outlasted the download retry budget (6 calls). Downloads now park through transient failures,
+  // like polls. Soak only (it takes over two minutes).
+  (SOAK ? it : it.skip)('parks a download through a 120 s outage of downloads', async () => {
     const seed = testSeed('download outage', FILE);
     const sim = await simulator({ seed, timings: { pendingMs: 50, runningMs: 300 } });
     const proxy = await startKillProxy(sim.url);

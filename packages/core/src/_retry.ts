@@ -135,6 +135,7 @@ export async function withRetry<T>(
       rateLimited: api?.code === 'E_RATE_LIMITED',
       retryAfterMs,
       limit: api?.limit,
+      transient: api?.code === 'E_SERVER' || api?.code === 'E_NETWORK' || api?.code === 'E_TIMEOUT',
     });
     let delayMs: number | undefined;
     // A submit refused because too many tasks run needs one of them to finish, which only the caller sees

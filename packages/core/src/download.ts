@@ -100,6 +100,19 @@ async function openPart(part: string, flags: 'a' | 'w' | 'wx'): Promise<FileHand
   }
 }
 
+/** An HTML or JSON body (whatever its Content-Type claims): video containers start with binary headers. */
+function looksLikeText(chunk: Buffer): boolean {
+  let i = 0;
+  while (
+    i < chunk.length &&
+    i < 64 &&
+    (chunk[i] === 0x20 || chunk[i] === 0x0a || chunk[i] === 0x0d || chunk[i] === 0x09)
+  )
+    i++;
+  const c = chunk[i];
+  return c === 0x3c /* < */ || c === 0x7b /* { */ || c === 0x5b /* [ */;
+}
+
 /** `bytes START-END/TOTAL` → start and total (undefined total for `*`). */
 function contentRange(value: unknown): { start?: number; total?: number } {
   const m = typeof value === 'string' ? /^\s*bytes\s+(?:(\d+)-\d+|\*)\/(\d+|\*)\s*$/i.exec(value) : null;
@@ -258,6 +271,16 @@ async function exchange(
     );
   }
 
+  // A gateway's error page or a JSON error answered with 200 is not a video: never save it as one.
+  const contentType = String(res.headers['content-type'] ?? '').toLowerCase();
+  if (/^(text\/|application\/(json|xml|problem))/.test(contentType)) {
+    const text = await snippet(res.body);
+    throw apiError(ex, 'E_DOWNLOAD', `expected a video, got ${contentType.split(';')[0]}`, 'maybe', {
+      status,
+      body: text,
+    });
+  }
+
   let start = 0;
   let expected = lengthOf(res.headers['content-length']);
   if (status === 206) {
@@ -296,8 +319,17 @@ async function exchange(
     throw fsError(ex, 'cannot open the part file', error);
   }
   let written = start;
+  let notVideo: Buffer | undefined;
   try {
+    let first = start === 0;
     for await (const chunk of res.body) {
+      if (first) {
+        first = false;
+        if (looksLikeText(chunk as Buffer)) {
+          notVideo = chunk as Buffer;
+          break;
+        }
+      }
       hash.update(chunk as Buffer);
       await handle.write(chunk as Buffer);
       written += (chunk as Buffer).length;
@@ -308,6 +340,14 @@ async function exchange(
     if ((error as { syscall?: string }).syscall === 'write')
       throw fsError(ex, 'cannot write the part file', error);
     throw transportError(ex, error, signal);
+  }
+  if (notVideo) {
+    await handle.close();
+    await unlink(part).catch(() => {});
+    throw apiError(ex, 'E_DOWNLOAD', 'expected a video, got a text document', 'maybe', {
+      status,
+      body: notVideo.subarray(0, 512).toString('utf8'),
+    });
   }
   if (expected !== undefined && written !== expected) {
     await handle.close();

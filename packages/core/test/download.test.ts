@@ -90,6 +90,26 @@ async function failure(promise: Promise<unknown>): Promise<ApiError> {
 }
 
 describe('download', () => {
+  it('never saves an error page answered with 200 as the video (regression: chaos non-json on download)', async () => {
+    const html = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html><body>502 Bad Gateway</body></html>');
+    });
+    const dest = join(dir, 'videos', 'h.mp4');
+    const err = await failure(newClient().download(`${html.url}/v/h.mp4`, dest));
+    expect(err).toMatchObject({ code: 'E_DOWNLOAD', retryable: true });
+    expect(existsSync(dest)).toBe(false);
+    // The same page with a video content type is caught by its bytes.
+    const disguised = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'video/mp4' });
+      res.end('  <!doctype html><p>maintenance</p>');
+    });
+    const err2 = await failure(newClient().download(`${disguised.url}/v/h.mp4`, dest));
+    expect(err2).toMatchObject({ code: 'E_DOWNLOAD', message: expect.stringContaining('text document') });
+    expect(existsSync(dest)).toBe(false);
+    expect(existsSync(`${dest}.part`)).toBe(false);
+  });
+
   it('streams to the destination with size and sha256, leaving no .part', async () => {
     const s = await serve(cdn());
     const dest = join(dir, 'videos', 'a.mp4');

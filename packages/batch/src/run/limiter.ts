@@ -23,6 +23,10 @@ import type { CallClass, CallGate, CallOutcome } from '@flf2v/core';
  * success (slow start) and halves on a 429, so that when a limit is hit only a few requests are in flight to
  * receive 429s, rather than every queued one.
  *
+ * **Is the provider down? (breaker)** After `breakerAfter` failures in a row that say the provider struggles
+ * (5xx, broken connections, timeouts), the class pauses, from `breakerPauseMs` doubling up to
+ * `maxBreakerPauseMs`, so an outage sees a trickle of probes rather than every task retrying on its own timer.
+ *
  * And always: on a 429 the whole class pauses until `Retry-After` (or an exponential fallback when the server
  * gave none), so no request of that class leaves before the server said it may. 429s answering requests that
  * were already in flight when the class reacted count once.
@@ -49,6 +53,11 @@ export interface LimiterOptions {
   maxFallbackPauseMs?: number;
   /** Never adapt below this rate (requests per second). @default 0.5 */
   minRatePerSecond?: number;
+  /** Consecutive 5xx / network / timeout failures that trip the breaker. @default 3 */
+  breakerAfter?: number;
+  /** First breaker pause; doubles while failures go on. @default 500 / 30_000 */
+  breakerPauseMs?: number;
+  maxBreakerPauseMs?: number;
   /** Concurrency window: initial and largest size. @default 2 / 256 */
   initialWindow?: number;
   maxWindow?: number;
@@ -99,6 +108,7 @@ class ClassLimiter {
   private nextSlot = 0;
   private pausedUntil = 0;
   private consecutive429 = 0;
+  private failuresInRow = 0;
   private epochStart = Number.NaN; // set by the first request
   private epochSuccesses = 0;
   private epochRequests = 0;
@@ -199,10 +209,20 @@ class ClassLimiter {
         if (outcome.rateLimited) this.trial.limited++;
       }
     }
+    if (outcome.transient) {
+      this.failuresInRow++;
+      if (this.failuresInRow >= this.o.breakerAfter) {
+        const pause = this.o.breakerPauseMs * 2 ** Math.min(this.failuresInRow - this.o.breakerAfter, 16);
+        this.pausedUntil = Math.max(this.pausedUntil, now + Math.min(this.o.maxBreakerPauseMs, pause));
+      }
+      this.schedule();
+      return;
+    }
     if (!outcome.rateLimited) {
       if (outcome.status !== undefined) {
         this.epochSuccesses++;
         this.consecutive429 = 0;
+        this.failuresInRow = 0;
         if (this.window < this.o.maxWindow) this.window++;
       }
       if (this.queue.length > 0) this.schedule();
@@ -234,7 +254,7 @@ class ClassLimiter {
     const share = this.epochLimited / Math.max(1, this.epochRequests);
     const trial = this.trial;
     let decided = true;
-    if (trial && trial.requests < 10) {
+    if (trial && trial.requests < 5) {
       decided = false; // too early to judge the last cut: hold it, cut no further
     } else if (trial && trial.limited / trial.requests >= trial.shareBefore / 2) {
       // The last cut did not make 429s rarer: they are not about the rate. Undo it and stop cutting a while.
@@ -309,6 +329,9 @@ export class RateLimiter implements CallGate {
       fallbackPauseMs: options.fallbackPauseMs ?? 1000,
       maxFallbackPauseMs: options.maxFallbackPauseMs ?? 60_000,
       minRatePerSecond: options.minRatePerSecond ?? 0.5,
+      breakerAfter: options.breakerAfter ?? 3,
+      breakerPauseMs: options.breakerPauseMs ?? 500,
+      maxBreakerPauseMs: options.maxBreakerPauseMs ?? 30_000,
       initialWindow: options.initialWindow ?? 2,
       maxWindow: options.maxWindow ?? 256,
     };

@@ -544,6 +544,8 @@ export class Runner {
         at: new Date().toISOString(),
         attempts: this.attemptsOf(task),
       });
+      // Commit now rather than with the next group: a kill in between would leave the task unknown.
+      void this.o.store.flush().catch(() => {});
       this.o.logger.debug({ key: task.key, id: task.id, taskId: result.taskId, n }, 'submitted');
       return 'submitted';
     } catch (error) {
@@ -860,8 +862,12 @@ export class Runner {
         if (!(await this.fetchResult(task))) return;
         continue;
       }
-      failures++;
-      if (!outcome.retryable || failures > 5) {
+      // The provider struggling (5xx, resets, timeouts, 429) parks the download until it recovers: the video
+      // is paid for. Only a download that keeps arriving broken, or a permanent refusal, fails the task (and
+      // --retry-failed fetches fresh URLs for it).
+      const struggling = ['E_SERVER', 'E_NETWORK', 'E_TIMEOUT', 'E_RATE_LIMITED'].includes(outcome.code);
+      if (!struggling) failures++;
+      if (!outcome.retryable || failures > 8) {
         this.append({
           t: 'failed',
           key: task.key,
@@ -872,7 +878,7 @@ export class Runner {
         });
         return;
       }
-      if (!(await this.pause(this.backoffMs(failures)))) return;
+      if (!(await this.pause(this.backoffMs(failures + (struggling ? 3 : 0))))) return;
     }
   }
 
@@ -881,7 +887,9 @@ export class Runner {
     const phases: Record<string, number> = {};
     for (const t of this.state.tasks.values()) {
       if (this.removed.has(t.key) && t.phase !== 'submitted' && t.phase !== 'completed') continue;
-      phases[t.phase] = (phases[t.phase] ?? 0) + 1;
+      // An intent whose POST is on the wire right now is being submitted, not unknown.
+      const phase = t.phase === 'unknown' && this.live.get(t.key) === 'submitting' ? 'planned' : t.phase;
+      phases[phase] = (phases[phase] ?? 0) + 1;
     }
     const live: Record<string, number> = {};
     for (const s of this.live.values()) live[s] = (live[s] ?? 0) + 1;

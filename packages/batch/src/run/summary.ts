@@ -73,7 +73,9 @@ export function taskSummary(task: TaskState, outDir: string, view?: LiveView): T
   const summary: TaskSummary = {
     id: task.id,
     key: task.key,
-    status: outcomeOf(task),
+    // An intent whose POST is on the wire right now is pending, not unknown.
+    status:
+      task.phase === 'unknown' && view?.live?.get(task.key) === 'submitting' ? 'pending' : outcomeOf(task),
     stage: stageOf(task, view),
     attempts: task.attempts + (view?.calls?.get(task.key) ?? 0),
     submissions: submissionsOf(task),

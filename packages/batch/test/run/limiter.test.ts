@@ -188,6 +188,21 @@ describe('RateLimiter', () => {
     expect(limiter.snapshot('download').window).toBe(8);
   });
 
+  it('pauses a class after failures in a row that say the provider is down (breaker), until one succeeds', async () => {
+    const limiter = new RateLimiter({ breakerAfter: 3, breakerPauseMs: 500 });
+    const down: CallOutcome = { status: 503, rateLimited: false, transient: true };
+    limiter.settle('download', down);
+    limiter.settle('download', down);
+    expect(limiter.snapshot('download').pausedUntil).toBe(0);
+    limiter.settle('download', down);
+    expect(limiter.snapshot('download').pausedUntil).toBe(500);
+    limiter.settle('download', down);
+    expect(limiter.snapshot('download').pausedUntil).toBe(1000);
+    limiter.settle('download', OK);
+    limiter.settle('download', down);
+    expect(limiter.snapshot('download').pausedUntil).toBe(1000); // the streak was broken
+  });
+
   it('rejects waiters when aborted', async () => {
     const limiter = new RateLimiter();
     limiter.settle('submit', limited(10_000));
