@@ -155,7 +155,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
             .catch((error) => logger.warn({ err: String(error) }, 'report refresh failed'))
             .finally(() => scheduleRefresh(Date.now() - started));
         },
-        Math.max(o.reportEveryMs ?? 5000, lastMs * 20),
+        Math.max(o.reportEveryMs ?? 5000, lastMs * 50),
       );
       refreshTimer.unref();
     };
