@@ -78,7 +78,33 @@ export async function replay(dir: string, options: { salvage?: boolean } = {}): 
       journalExists: false,
     };
   }
-  const decoded = decodeJournal(journal);
+  // Records are applied as they are decoded (no half-million-element array); the first one must be the
+  // header, which says whether the journal continues the snapshot or is stale (a crash mid-compaction).
+  let generation = snapshotGeneration;
+  let staleJournal = false;
+  let seen = 0;
+  const decoded = decodeJournal(journal, (record) => {
+    if (seen++ === 0) {
+      if (record.t !== 'header') {
+        throw new BatchError('E_JOURNAL_CORRUPT', `${paths.journal} does not start with a header record`);
+      }
+      if (record.v > JOURNAL_FORMAT_VERSION) {
+        throw new BatchError(
+          'E_STATE',
+          `${paths.journal} has format v${record.v}; this flf2v reads v${JOURNAL_FORMAT_VERSION}`,
+        );
+      }
+      generation = record.generation;
+      if (generation > snapshotGeneration && snapshotBytes === undefined && generation > 0) {
+        throw new BatchError(
+          'E_JOURNAL_CORRUPT',
+          `${paths.journal} continues snapshot generation ${generation}, but ${paths.snapshot} is missing`,
+        );
+      }
+      staleJournal = generation < snapshotGeneration;
+    }
+    if (!staleJournal) state.apply(record);
+  });
   if (decoded.firstInvalidLine !== undefined && !decoded.tornTailOnly && !options.salvage) {
     throw new BatchError(
       'E_JOURNAL_CORRUPT',
@@ -86,25 +112,6 @@ export async function replay(dir: string, options: { salvage?: boolean } = {}): 
         'Nothing was sent. Keep a copy of the directory, then pass --salvage-state to keep the records before that line.',
     );
   }
-  const header = decoded.records[0];
-  if (decoded.records.length > 0 && header?.t !== 'header') {
-    throw new BatchError('E_JOURNAL_CORRUPT', `${paths.journal} does not start with a header record`);
-  }
-  if (header?.t === 'header' && header.v > JOURNAL_FORMAT_VERSION) {
-    throw new BatchError(
-      'E_STATE',
-      `${paths.journal} has format v${header.v}; this flf2v reads v${JOURNAL_FORMAT_VERSION}`,
-    );
-  }
-  const generation = header?.t === 'header' ? header.generation : snapshotGeneration;
-  if (generation > snapshotGeneration && snapshotBytes === undefined && generation > 0) {
-    throw new BatchError(
-      'E_JOURNAL_CORRUPT',
-      `${paths.journal} continues snapshot generation ${generation}, but ${paths.snapshot} is missing`,
-    );
-  }
-  const staleJournal = generation < snapshotGeneration;
-  if (!staleJournal) for (const record of decoded.records) state.apply(record);
   return {
     state,
     generation: staleJournal ? snapshotGeneration : generation,
