@@ -37,6 +37,15 @@ describe('flf2v run (the real CLI against the simulator)', () => {
       report.tasks.map((t) => `${t.id}.mp4`).sort(),
     );
     await checkAgainstLedger(sim, out);
+    // The report counts exactly the requests the provider received (regression: counted twice at the end).
+    const counts = ledger.requests.counts;
+    expect(report.run.requests).toEqual({
+      upload: counts.upload,
+      submit: counts.submit,
+      status: counts.status,
+      result: counts.result,
+      download: counts.download,
+    });
     expect(existsSync(join(out, 'report.html'))).toBe(true);
     expect(existsSync(join(out, 'report.junit.xml'))).toBe(true);
     // The key is in no file of the run directory.

@@ -103,7 +103,10 @@ export class Runner {
   readonly progress = new Map<string, number>();
   /** Keys of tasks in the state that the current manifest no longer lists. */
   readonly removed = new Set<string>();
-  /** Provider calls made this session, per task (added to the journaled count in reports). */
+  /**
+   * Provider calls per task, all sessions: the journaled count at this session's start plus this session's
+   * calls (journal records carry the running total, so the two are never added again).
+   */
   readonly calls = new Map<string, number>();
   /** Tasks that wait for a later session: over the --max-videos budget, or stalled past the task timeout. */
   readonly parked = new Set<string>();
@@ -206,7 +209,8 @@ export class Runner {
   }
 
   private countCall(key: string): void {
-    this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
+    const base = this.calls.get(key) ?? this.state.tasks.get(key)?.attempts ?? 0;
+    this.calls.set(key, base + 1);
   }
 
   /** Record every planned task, decide what each needs this session, and run until nothing is left to do. */
@@ -320,7 +324,7 @@ export class Runner {
   }
 
   private attemptsOf(task: TaskState): number {
-    return task.attempts + (this.calls.get(task.key) ?? 0);
+    return this.calls.get(task.key) ?? task.attempts;
   }
 
   private backoffMs(attempt: number, floorMs = 0): number {

@@ -131,12 +131,15 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     o.signal?.addEventListener('abort', onStop, { once: true });
     o.abortHard?.addEventListener('abort', onAbort, { once: true });
 
+    // While running, the journal holds earlier sessions' counters and this one's are live; once this
+    // session's stats record is appended, the journal holds them all.
+    let statsJournaled = false;
     const summarize = (runState: RunSummary['run']['state'], finishedAt?: string) =>
       buildSummary({
         outDir: o.outDir,
         state: store!.state,
         runState,
-        stats: stats.total(store!.state.stats),
+        stats: statsJournaled ? store!.state.stats : stats.total(store!.state.stats),
         startedAt: store!.state.firstSessionAt,
         finishedAt,
         view: runner,
@@ -182,6 +185,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
       stats: stats.counts,
       state: outcome.interrupted || outcome.fatal ? 'interrupted' : 'finished',
     });
+    statsJournaled = true;
     await store.flush();
     await refreshing;
     const summary = summarize(outcome.interrupted || outcome.fatal ? 'interrupted' : 'finished', finishedAt);

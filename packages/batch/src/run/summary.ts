@@ -77,7 +77,7 @@ export function taskSummary(task: TaskState, outDir: string, view?: LiveView): T
     status:
       task.phase === 'unknown' && view?.live?.get(task.key) === 'submitting' ? 'pending' : outcomeOf(task),
     stage: stageOf(task, view),
-    attempts: task.attempts + (view?.calls?.get(task.key) ?? 0),
+    attempts: Math.max(task.attempts, view?.calls?.get(task.key) ?? 0),
     submissions: submissionsOf(task),
     timings: {
       queuedAt: task.plannedAt,
