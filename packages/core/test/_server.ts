@@ -5,6 +5,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
+import { ApiError } from '@flf2v/core';
+import { expect } from 'vitest';
 
 export const KEY = 'sk-test-9f8e7d6c5b4a39281706';
 
@@ -166,3 +168,14 @@ export const FAST_RETRY = {
   upload: { baseDelayMs: 1, maxDelayMs: 5 },
   download: { baseDelayMs: 1, maxDelayMs: 5 },
 };
+
+/** The ApiError `promise` rejects with; fails the test if it resolves or rejects with anything else. */
+export async function failure(promise: Promise<unknown>): Promise<ApiError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ApiError);
+    return error as ApiError;
+  }
+  throw new Error('expected the call to fail');
+}

@@ -4,9 +4,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiError, type AttemptEvent, type Client, createClient } from '@flf2v/core';
+import { type AttemptEvent, type Client, createClient } from '@flf2v/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FAST_RETRY, KEY, startServer, type TestServer } from './_server.js';
+import { FAST_RETRY, failure, KEY, startServer, type TestServer } from './_server.js';
 
 const VIDEO = randomBytes(200_000);
 const SHA = createHash('sha256').update(VIDEO).digest('hex');
@@ -77,16 +77,6 @@ function newClient(
 ): Client {
   client = createClient({ apiKey: KEY, baseUrl, retry: FAST_RETRY, ...extra });
   return client;
-}
-
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('download', () => {

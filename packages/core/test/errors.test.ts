@@ -1,7 +1,8 @@
-import { ApiError, type Client, createClient } from '@flf2v/core';
+import { type Client, createClient } from '@flf2v/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   FAST_RETRY,
+  failure,
   hang,
   KEY,
   refusedUrl,
@@ -21,16 +22,6 @@ afterEach(async () => {
   client = undefined;
   server = undefined;
 });
-
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function setup(
   handler: Parameters<typeof startServer>[0],

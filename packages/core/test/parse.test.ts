@@ -1,7 +1,8 @@
-import { type ApiError, createClient } from '@flf2v/core';
+import { createClient } from '@flf2v/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FAST_RETRY,
+  failure,
   KEY,
   sendJson,
   startServer,
@@ -51,15 +52,6 @@ async function resultOf(body: unknown) {
   bodies.set(id, body);
   return client.result(id);
 }
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ApiError;
-  }
-  throw new Error('expected failure');
-}
-
 describe('status', () => {
   it('reads the documented one-element array and a plain object', async () => {
     expect(await statusOf({ code: 0, data: [{ status: 'RUNNING', progress: '45%' }] })).toMatchObject({

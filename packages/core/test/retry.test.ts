@@ -9,7 +9,15 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { Exchange } from '../src/_exchange.js';
 import { backoffDelayMs, withRetry } from '../src/_retry.js';
-import { FAST_RETRY, KEY, sendJson, startServer, type TestServer, VALID_REQUEST } from './_server.js';
+import {
+  FAST_RETRY,
+  failure,
+  KEY,
+  sendJson,
+  startServer,
+  type TestServer,
+  VALID_REQUEST,
+} from './_server.js';
 
 let server: TestServer | undefined;
 let client: Client | undefined;
@@ -19,16 +27,6 @@ afterEach(async () => {
   client = undefined;
   server = undefined;
 });
-
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('backoff (the layer alone)', () => {
   const policy = { attempts: 10, baseDelayMs: 100, maxDelayMs: 1000, maxRetryAfterMs: 5000 };

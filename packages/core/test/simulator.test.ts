@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiError, type Client, createClient, type StatusResult } from '@flf2v/core';
+import { type Client, createClient, type StatusResult } from '@flf2v/core';
 import { type Simulator, type SimulatorOptions, startSimulator } from '@flf2v/simulator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FAST_RETRY, KEY, TINY_JPEG, TINY_PNG } from './_server.js';
+import { FAST_RETRY, failure, KEY, TINY_JPEG, TINY_PNG } from './_server.js';
 
 /** The whole flow against the provider stand-in, and the faults it injects. */
 
@@ -35,16 +35,6 @@ async function start(
   });
   client = createClient({ apiKey: KEY, baseUrl: sim.url, retry: FAST_RETRY, ...clientOptions });
   return { sim, client };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error('expected the call to fail');
 }
 
 async function until(client: Client, taskId: string): Promise<StatusResult> {

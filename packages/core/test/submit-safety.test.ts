@@ -1,7 +1,8 @@
-import { ApiError, type Client, createClient } from '@flf2v/core';
+import { type Client, createClient } from '@flf2v/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   FAST_RETRY,
+  failure,
   hang,
   KEY,
   refusedUrl,
@@ -28,16 +29,6 @@ afterEach(async () => {
 });
 
 const OK = { code: 0, data: { taskId: 'task-1' } };
-
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function submitAgainst(handler: Parameters<typeof startServer>[0], timeouts = {}) {
   server = await startServer(handler);
