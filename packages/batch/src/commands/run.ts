@@ -86,6 +86,12 @@ function printOutcome(result: SessionResult, outDir: string, startedMs: number):
     err.write(
       `  ${parked} task(s) parked (over --max-videos, or stalled past --task-timeout); the same command continues them.\n`,
     );
+  const removed = result.summary.run.removedTasks ?? 0;
+  if (removed) {
+    err.write(
+      `  ${removed} task(s) of earlier runs here are no longer in the manifest; they were left alone.\n`,
+    );
+  }
   err.write(`  report: ${join(rel, 'report.html')}\n`);
   if (result.outcome.interrupted) {
     err.write(`flf2v: interrupted; state saved. Resume with:\n  ${resumeCommand(outDir)}\n`);
