@@ -207,6 +207,27 @@ describe('flf2v run (the real CLI against the simulator)', () => {
     await checkAgainstLedger(sim, out);
   });
 
+  it('takes a Ctrl-C forwarded by a wrapper (SIGINT, then SIGTERM at once) as one clean stop', async () => {
+    // pnpm exec / pnpm run forward Ctrl-C as SIGINT followed by SIGTERM; the terminal also signals the group.
+    const sim = await simulator({ timings: { runningMs: 1500 } });
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 12);
+    const out = join(dir, 'out');
+    const run = spawnCli(['run', manifest, '--out', out], { env: cliEnv(sim) });
+    await waitFor(() => sim.ledger().submissions.accepted.length >= 4);
+    run.kill('SIGINT');
+    run.kill('SIGTERM');
+    run.kill('SIGINT');
+    const stopped = await run.result;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).not.toContain('flf2v: stopped.');
+    expect(stopped.stderr).toContain('Resume with:');
+    expect(existsSync(join(out, 'state', 'lock.json'))).toBe(false);
+    const resumed = await runCli(['run', manifest, '--out', out, '--quiet'], { env: cliEnv(sim) });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(sim.ledger().submissions.accepted.length).toBe(12);
+  });
+
   it('exits 2 and sends nothing for an invalid manifest', async () => {
     const sim = await simulator();
     const dir = await tempDir();

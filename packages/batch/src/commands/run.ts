@@ -8,6 +8,7 @@ import type { JobLimits, Plan } from '../manifest/types.js';
 import { formatDuration } from '../run/progress.js';
 import { runSession, type SessionResult } from '../run/session.js';
 import { resolveProvider } from './_provider.js';
+import { onStopSignals } from '../util/stop-signals.js';
 
 export interface RunFlags {
   out?: string;
@@ -121,23 +122,21 @@ export async function runCommand(manifest: string, raw: Record<string, unknown>)
   const provider = await resolveProvider(flags);
   const stop = new AbortController();
   const hard = new AbortController();
-  let signals = 0;
-  const onSignal = () => {
-    signals++;
-    if (signals === 1) {
+  const disposeSignals = onStopSignals({
+    stop: () => {
       process.stderr.write(
         '\nflf2v: stopping: no new submissions; letting calls in flight settle (again to stop now)\n',
       );
       stop.abort();
-    } else {
-      // The journal is consistent at every write; leaving now loses nothing that was acknowledged.
+    },
+    now: () => {
+      // The journal is consistent at every write; leaving now loses nothing that was acknowledged, and the
+      // lock is given back on exit.
       hard.abort();
       process.stderr.write('\nflf2v: stopped.\n');
       process.exit(EXIT.INTERRUPTED);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+    },
+  });
   try {
     await mkdir(outDir, { recursive: true });
     if (provider.simulator && !flags.quiet) {
@@ -191,8 +190,7 @@ export async function runCommand(manifest: string, raw: Record<string, unknown>)
     }
     return result.exitCode;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    disposeSignals();
     await provider.close();
   }
 }

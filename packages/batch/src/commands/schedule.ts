@@ -7,6 +7,7 @@ import { discoverJobs } from '../schedule/jobs.js';
 import { openFailure, openJob, startScheduler } from '../schedule/scheduler.js';
 import type { RunLock } from '../state/lock.js';
 import { resolveProvider } from './_provider.js';
+import { onStopSignals } from '../util/stop-signals.js';
 
 export interface ScheduleFlags {
   runNow?: boolean;
@@ -57,22 +58,19 @@ export async function scheduleCommand(paths: string[], raw: Record<string, unkno
   const stopped = new Promise<void>((resolve) => {
     wake = resolve;
   });
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals === 1) {
+  const disposeSignals = onStopSignals({
+    stop: (signal) => {
       print(
         `\nflf2v schedule: ${signal}: no new firings; a running run stops cleanly (resumable). Again to stop now.`,
       );
       stop.abort();
       wake();
-    } else {
+    },
+    now: () => {
       print('\nflf2v schedule: stopping now.');
       hard.abort();
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+    },
+  });
   // Croner's timers keep the process alive, unless no expression fires again: this does in any case.
   const keepAlive = setInterval(() => {}, 1 << 30);
 
@@ -127,8 +125,7 @@ export async function scheduleCommand(paths: string[], raw: Record<string, unkno
     return EXIT.OK;
   } finally {
     clearInterval(keepAlive);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    disposeSignals();
     await Promise.allSettled(locks.map((l) => l.release()));
     await Promise.allSettled(slots.map((s) => s.log.close()));
     await provider.close();

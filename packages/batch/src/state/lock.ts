@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import { link, mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -151,6 +152,10 @@ async function placeLock(tmp: string, path: string, holder: LockHolder): Promise
   }
 }
 
+function ours(content: string, holder: LockHolder): boolean {
+  return content.includes(`"pid":${holder.pid},`) && content.includes(`"startedAt":"${holder.startedAt}"`);
+}
+
 function startHeartbeat(path: string, holder: LockHolder, staleMs: number): RunLock {
   const timer = setInterval(
     () => {
@@ -160,6 +165,16 @@ function startHeartbeat(path: string, holder: LockHolder, staleMs: number): RunL
     Math.max(1000, staleMs / 4),
   );
   timer.unref();
+  // A process that leaves through process.exit() (a second Ctrl-C, a fatal error elsewhere) still gives the
+  // lock back, so the next run does not have to prove the holder dead. Only kill -9 and power loss leave it.
+  const onExit = () => {
+    try {
+      if (ours(readFileSync(path, 'utf8'), holder)) rmSync(path, { force: true });
+    } catch {
+      // Nothing to give back.
+    }
+  };
+  process.once('exit', onExit);
   let released = false;
   return {
     holder,
@@ -167,11 +182,10 @@ function startHeartbeat(path: string, holder: LockHolder, staleMs: number): RunL
       if (released) return;
       released = true;
       clearInterval(timer);
+      process.off('exit', onExit);
       // Only remove the lock if it is still ours.
       const current = await readFile(path, 'utf8').catch(() => '');
-      if (current.includes(`"pid":${holder.pid},`) && current.includes(`"startedAt":"${holder.startedAt}"`)) {
-        await rm(path, { force: true });
-      }
+      if (ours(current, holder)) await rm(path, { force: true });
     },
   };
 }

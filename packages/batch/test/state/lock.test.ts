@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { acquireLock, lockPath, readLock } from '../../src/state/lock.js';
 import { tempDir } from './_fixtures.js';
@@ -41,5 +42,19 @@ describe('run directory lock', () => {
       JSON.stringify({ pid: 999999, host: 'other-host', startedAt: 'then', command: 'old' }),
     );
     await expect(acquireLock(dir, { command: 'new' })).rejects.toMatchObject({ code: 'E_LOCKED' });
+  });
+
+  it('is given back when the holder leaves through process.exit()', async () => {
+    const dir = await tempDir();
+    // The built module, as the CLI runs it (`pnpm test` builds first).
+    const lockModule = fileURLToPath(new URL('../../dist/state/lock.js', import.meta.url));
+    const script = `
+      const { acquireLock } = await import(${JSON.stringify(lockModule)});
+      await acquireLock(${JSON.stringify(dir)}, { command: 'flf2v run a.yaml' });
+      process.exit(130);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    expect(await readLock(dir)).toBeUndefined();
   });
 });
