@@ -7,8 +7,8 @@ import { loadPlan } from '../manifest/plan.js';
 import type { JobLimits, Plan } from '../manifest/types.js';
 import { formatDuration } from '../run/progress.js';
 import { runSession, type SessionResult } from '../run/session.js';
-import { resolveProvider } from './_provider.js';
 import { onStopSignals } from '../util/stop-signals.js';
+import { resolveProvider } from './_provider.js';
 
 export interface RunFlags {
   out?: string;

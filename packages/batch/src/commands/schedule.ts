@@ -6,8 +6,8 @@ import { HISTORY_FILES } from '../schedule/history.js';
 import { discoverJobs } from '../schedule/jobs.js';
 import { openFailure, openJob, startScheduler } from '../schedule/scheduler.js';
 import type { RunLock } from '../state/lock.js';
-import { resolveProvider } from './_provider.js';
 import { onStopSignals } from '../util/stop-signals.js';
+import { resolveProvider } from './_provider.js';
 
 export interface ScheduleFlags {
   runNow?: boolean;
