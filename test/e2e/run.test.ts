@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -226,6 +226,36 @@ describe('flf2v run (the real CLI against the simulator)', () => {
     const resumed = await runCli(['run', manifest, '--out', out, '--quiet'], { env: cliEnv(sim) });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(sim.ledger().submissions.accepted.length).toBe(12);
+  });
+
+  it('--simulator: the same command after a Ctrl-C resumes against the tasks the embedded simulator accepted', async () => {
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 6);
+    const out = join(dir, 'out');
+    const accepted = join(out, 'state', 'simulator-tasks.jsonl');
+    const acceptedIds = () =>
+      existsSync(accepted)
+        ? readFileSync(accepted, 'utf8')
+            .split('\n')
+            .filter((l) => l.endsWith('}'))
+            .map((l) => JSON.parse(l).id as string)
+        : [];
+    const run = spawnCli(['run', manifest, '--simulator', '--out', out], { env: cliEnv(undefined) });
+    await waitFor(() => acceptedIds().length >= 3);
+    run.kill('SIGINT');
+    const stopped = await run.result;
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toContain(`--simulator --out ${out}`);
+    const resumed = await runCli(['run', manifest, '--simulator', '--out', out, '--quiet'], {
+      env: cliEnv(undefined),
+    });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const report = await readReport(out);
+    expect(report.totals).toMatchObject({ tasks: 6, succeeded: 6 });
+    // Every task was accepted once, across both processes: nothing was sent twice.
+    const ids = acceptedIds();
+    expect(ids).toHaveLength(6);
+    expect(new Set(ids).size).toBe(6);
   });
 
   it('exits 2 and sends nothing for an invalid manifest', async () => {

@@ -26,6 +26,7 @@ const TOP_KEYS = [
   'faults',
   'render',
   'requestLogLimit',
+  'taskFile',
 ] as const;
 const TIMING_KEYS = ['pendingMs', 'runningMs', 'jitterRatio', 'urlTtlMs'] as const;
 const LIMIT_KEYS = [
@@ -113,6 +114,7 @@ export function checkOptions(input: unknown, source: 'code' | 'yaml'): CheckedOp
   if ('faults' in raw) set('faults', checkFaults(c, raw.faults));
   if ('render' in raw) set('render', c.oneOf('render', raw.render, ['fixture', 'ffmpeg'] as const));
   if ('requestLogLimit' in raw) set('requestLogLimit', c.int('requestLogLimit', raw.requestLogLimit, 0));
+  if ('taskFile' in raw) set('taskFile', c.text('taskFile', raw.taskFile));
   return { options: out, problems: c.problems };
 }
 

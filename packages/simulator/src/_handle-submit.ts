@@ -86,6 +86,7 @@ export async function handleSubmit(sim: SimState, ex: Exchange): Promise<void> {
   sim.ledger.submissionAccepted({ taskId: task.id, bodyHash, at: now, key });
   sim.ledger.taskCreated(key);
   sim.tasks.add(task, now);
+  sim.remember(task);
   sendOk(sim, ex, '任务提交成功', { taskId: task.id });
 }
 

@@ -27,6 +27,7 @@ export class LedgerRecorder {
   private resultQueries = 0;
   private readonly byTask = new Map<string, { status: number; result: number }>();
   private tasksTotal = 0;
+  private restored = 0;
   private maxConcurrentRunning = 0;
   private maxInFlight = 0;
   private readonly byKey = new Map<string, KeyStats>();
@@ -69,6 +70,10 @@ export class LedgerRecorder {
       this.byTask.set(taskId, t);
     }
     t[kind]++;
+  }
+
+  tasksRestored(n: number): void {
+    this.restored += n;
   }
 
   taskCreated(key: string): void {
@@ -154,6 +159,7 @@ export class LedgerRecorder {
       },
       tasks: {
         total: this.tasksTotal,
+        restored: this.restored,
         maxConcurrentRunning: this.maxConcurrentRunning,
         maxInFlight: this.maxInFlight,
         byKey: obj(this.byKey, (k) => ({ ...k })),

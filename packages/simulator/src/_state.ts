@@ -7,7 +7,8 @@ import { uniqueVideo } from './_mp4.js';
 import { createPrng, type Prng } from './_prng.js';
 import { CrossfadeRenderer } from './_render.js';
 import { UrlSigner } from './_signing.js';
-import { TaskBook } from './_tasks.js';
+import { TaskFile } from './_task-file.js';
+import { type Task, TaskBook } from './_tasks.js';
 import { WindowLimiter } from './_window-limiter.js';
 import { SimulatorConfigError } from './errors.js';
 import { mergeOptions } from './options.js';
@@ -40,6 +41,7 @@ export class SimState {
   baseUrl = '';
   private readonly limiters: Partial<Record<LimitedClass, WindowLimiter>> = {};
   private readonly videoShas = new Map<string, string>();
+  private readonly taskFile: TaskFile | undefined;
 
   constructor(
     opts: ResolvedSimulatorOptions,
@@ -58,6 +60,18 @@ export class SimState {
     this.failures = createPrng(seed, 'failures');
     this.signer = new UrlSigner(createPrng(seed, 'signing').hex(16));
     this.rebuildLimiters(opts.limits);
+    if (opts.taskFile !== undefined) {
+      const { file, tasks } = TaskFile.open(opts.taskFile);
+      this.taskFile = file;
+      const now = this.now();
+      for (const task of tasks) this.tasks.add(task, Math.min(task.submittedAt, now));
+      this.ledger.tasksRestored(tasks.length);
+    }
+  }
+
+  /** A task was accepted: keep it in the task file, if there is one. */
+  remember(task: Task): void {
+    this.taskFile?.append(task);
   }
 
   now(): number {
@@ -71,7 +85,7 @@ export class SimState {
 
   update(partial: Partial<SimulatorOptions>): void {
     const { options, problems } = checkOptions(partial, 'code');
-    for (const k of ['port', 'host', 'seed'] as const) {
+    for (const k of ['port', 'host', 'seed', 'taskFile'] as const) {
       if (options[k] !== undefined)
         problems.push({ key: k, expected: 'no change while running', found: 'a new value' });
     }
@@ -104,6 +118,7 @@ export class SimState {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.renderer.close();
+    this.taskFile?.close();
   }
 
   private rebuildLimiters(limits: LimitOptions, before?: LimitOptions): void {

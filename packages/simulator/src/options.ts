@@ -47,6 +47,7 @@ export const DEFAULT_SIMULATOR_OPTIONS: Readonly<ResolvedSimulatorOptions> =
     faults: [],
     render: 'fixture',
     requestLogLimit: 50_000,
+    taskFile: undefined,
   });
 
 /**

@@ -176,6 +176,12 @@ export interface ResolvedSimulatorOptions {
   render: 'fixture' | 'ffmpeg';
   /** How many requests the ledger's request log keeps (oldest dropped first). @default 50_000 */
   requestLogLimit: number;
+  /**
+   * Remember accepted tasks in this file (JSON lines, appended as they are accepted) and take back the tasks
+   * it holds on start, so that a client resuming after the simulator restarted still finds its tasks, in the
+   * state their times give. `flf2v run --simulator` keeps one in the run directory. @default undefined
+   */
+  taskFile: string | undefined;
 }
 
 /** Options as given: every field optional; groups (`timings`, `limits`, `responses`) merge field by field. */
@@ -251,6 +257,8 @@ export interface Ledger {
   };
   tasks: {
     total: number;
+    /** Tasks taken back from `taskFile` on start (accepted by an earlier process; not in `total`). */
+    restored: number;
     /** Highest number of tasks holding a running slot at once, over all keys. */
     maxConcurrentRunning: number;
     /** Highest number of tasks submitted and not yet finished (queued included) at once, over all keys. */

@@ -19,16 +19,33 @@ export interface ProviderFlags {
   simulatorConfig?: string;
 }
 
+export interface ProviderPlace {
+  /**
+   * Where the embedded simulator keeps the tasks it accepted, so that the next process (a resumed run) finds
+   * them. Without it, the embedded simulator forgets its tasks when the process ends.
+   */
+  simulatorTaskFile?: string;
+}
+
 /**
  * Where requests go and with which key: the embedded simulator (`--simulator`), or the provider named by
  * BAICAI_BASE_URL with BAICAI_API_KEY. The key is read here, at the edge, and nowhere deeper.
  */
-export async function resolveProvider(flags: ProviderFlags, env = process.env): Promise<ProviderConfig> {
+export async function resolveProvider(
+  flags: ProviderFlags,
+  env = process.env,
+  place: ProviderPlace = {},
+): Promise<ProviderConfig> {
   if (flags.simulator || flags.simulatorConfig) {
     const options = flags.simulatorConfig
       ? await loadSimulatorConfig(flags.simulatorConfig)
       : { ...DEMO_PRESET };
-    const simulator = await startSimulator({ ...options, port: 0, host: '127.0.0.1' });
+    const simulator = await startSimulator({
+      ...options,
+      port: 0,
+      host: '127.0.0.1',
+      ...(place.simulatorTaskFile === undefined ? {} : { taskFile: place.simulatorTaskFile }),
+    });
     return { apiKey: SIMULATOR_KEY, baseUrl: simulator.url, simulator, close: () => simulator.close() };
   }
   const apiKey = env.BAICAI_API_KEY?.trim();

@@ -119,7 +119,11 @@ export async function runCommand(manifest: string, raw: Record<string, unknown>)
     return EXIT.OK;
   }
   const outDir = resolveOutDir(plan, flags.out);
-  const provider = await resolveProvider(flags);
+  // The embedded simulator keeps its tasks beside the journal, so that the same command after a Ctrl-C or a
+  // crash resumes against the tasks it had submitted.
+  const provider = await resolveProvider(flags, process.env, {
+    simulatorTaskFile: join(outDir, 'state', 'simulator-tasks.jsonl'),
+  });
   const stop = new AbortController();
   const hard = new AbortController();
   const disposeSignals = onStopSignals({
