@@ -73,7 +73,7 @@ export async function readCsvTasks(ctx: LoadContext, source: CsvSource): Promise
   const scan = await scanFile(source.path);
   ctx.fileHashes.push(scan.sha256);
   const fromFlag = ctx.encoding !== undefined;
-  const choice = chooseEncoding(
+  const choice = await chooseEncoding(
     scan,
     ctx.encoding ?? source.encoding?.name,
     fromFlag ? '--encoding' : 'encoding:',
@@ -111,7 +111,7 @@ export async function readCsvTasks(ctx: LoadContext, source: CsvSource): Promise
   };
   const parser = parse(options as unknown as Options);
   const input = createReadStream(source.path);
-  const decoded = input.pipe(decodeStream(choice.encoding));
+  const decoded = input.pipe(await decodeStream(choice.encoding));
   input.on('error', (error) => parser.destroy(error));
   decoded.on('error', (error) => parser.destroy(error));
   decoded.pipe(parser);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import iconv from 'iconv-lite';
+import { Transform } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 
 /**
  * CSV text encodings. A file is read twice: once here (hash, and whether it is valid UTF-8), then decoded and
@@ -71,10 +72,14 @@ const GBK = 'gb18030';
  * The encoding to read a CSV with: the one asked for, else UTF-16 by its BOM, UTF-8 when the bytes are valid
  * UTF-8, else GBK (Chinese Excel's "CSV") with a warning that says so.
  */
-export function chooseEncoding(scan: FileScan, asked: string | undefined, how: string): EncodingChoice {
+export async function chooseEncoding(
+  scan: FileScan,
+  asked: string | undefined,
+  how: string,
+): Promise<EncodingChoice> {
   if (asked !== undefined) {
     const name = asked.trim();
-    if (!iconv.encodingExists(name)) {
+    if (!NATIVE.has(normalize(name)) && !(await iconv()).encodingExists(name)) {
       return {
         ok: false,
         message: `unknown encoding ${JSON.stringify(asked)}; expected a name such as utf-8, gbk, gb18030, big5 or shift_jis`,
@@ -100,6 +105,34 @@ export function chooseEncoding(scan: FileScan, asked: string | undefined, how: s
   };
 }
 
-export function decodeStream(encoding: string): NodeJS.ReadWriteStream {
-  return iconv.decodeStream(encoding);
+/** Encodings Node decodes itself; iconv-lite (loaded only when needed) does the others. */
+const NATIVE = new Map<string, BufferEncoding>([
+  ['utf8', 'utf8'],
+  ['utf16le', 'utf16le'],
+]);
+
+function normalize(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+async function iconv() {
+  return (await import('iconv-lite')).default;
+}
+
+export async function decodeStream(encoding: string): Promise<NodeJS.ReadWriteStream> {
+  const native = NATIVE.get(normalize(encoding));
+  if (native === undefined) return (await iconv()).decodeStream(encoding);
+  const decoder = new StringDecoder(native);
+  return new Transform({
+    decodeStrings: true,
+    readableObjectMode: true,
+    transform(chunk: Buffer, _encoding, done) {
+      const text = decoder.write(chunk);
+      done(null, text.length > 0 ? text : undefined);
+    },
+    flush(done) {
+      const text = decoder.end();
+      done(null, text.length > 0 ? text : undefined);
+    },
+  });
 }

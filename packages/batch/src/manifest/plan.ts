@@ -9,7 +9,6 @@ import { DEFAULT_IMAGE_MAX_BYTES, FrameStore } from './frames.js';
 import { displayPath } from './location.js';
 import { ProblemSink } from './problems.js';
 import type { JobConfig, LoadOptions, Plan, PlannedTask, PlanSummary, TaskParams } from './types.js';
-import { readYamlJob } from './yaml.js';
 
 const FORMATS: Record<string, Plan['manifest']['format']> = {
   '.yaml': 'yaml',
@@ -61,6 +60,8 @@ export async function loadPlan(manifestPath: string, options: LoadOptions = {}):
   } else if (format === 'csv') {
     await readCsvTasks(ctx, { path, defaults: builtinDefaults() });
   } else {
+    // The YAML parser is loaded only for YAML manifests: a bare CSV of 100,000 rows has memory to spare for.
+    const { readYamlJob } = await import('./yaml.js');
     defaults = (await readYamlJob(ctx, path, file, job)).defaults;
   }
   await ctx.frames.settled();
