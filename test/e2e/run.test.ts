@@ -258,6 +258,27 @@ describe('flf2v run (the real CLI against the simulator)', () => {
     expect(new Set(ids).size).toBe(6);
   });
 
+  it('refuses to continue a --simulator rehearsal against the real provider in the same directory', async () => {
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 2);
+    const out = join(dir, 'out');
+    const rehearsal = await runCli(['run', manifest, '--simulator', '--out', out, '--quiet'], {
+      env: cliEnv(undefined),
+    });
+    expect(rehearsal.code, rehearsal.stderr).toBe(0);
+    const journal = readFileSync(join(out, 'state', 'journal.jsonl'), 'utf8');
+    // The refusal comes before any request: an unreachable provider address proves nothing was tried.
+    const real = await runCli(['run', manifest, '--out', out, '--quiet'], {
+      env: { ...cliEnv(undefined), BAICAI_API_KEY: API_KEY, BAICAI_BASE_URL: 'https://provider.invalid' },
+    });
+    expect(real.code).toBe(2);
+    expect(real.stderr).toContain('E_OTHER_PROVIDER');
+    expect(real.stderr).toContain('holds work sent to a simulator (2 task(s) submitted there)');
+    expect(real.stderr).toContain('Choose another --out');
+    expect(readFileSync(join(out, 'state', 'journal.jsonl'), 'utf8')).toBe(journal);
+    expect(existsSync(join(out, 'state', 'lock.json'))).toBe(false);
+  });
+
   it('exits 2 and sends nothing for an invalid manifest', async () => {
     const sim = await simulator();
     const dir = await tempDir();

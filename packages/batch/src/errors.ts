@@ -15,6 +15,11 @@ export type BatchErrorCode =
   | 'E_JOURNAL_CORRUPT'
   /** The run directory belongs to a different job, or its state format is newer than this tool. */
   | 'E_STATE'
+  /**
+   * The run directory holds work sent to another kind of provider: a rehearsal against a simulator, resumed
+   * against the real provider (or the reverse). Nothing is sent; choose another --out.
+   */
+  | 'E_OTHER_PROVIDER'
   /** A task ran past the task timeout; it keeps its taskId and is polled again on resume. */
   | 'E_TASK_STALLED'
   /** The submit outcome is unknown (killed or timed out mid-request): not re-sent without --resubmit-unknown. */

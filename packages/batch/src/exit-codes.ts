@@ -20,6 +20,7 @@ export function exitCodeFor(code: string | undefined): ExitCode {
     case 'E_USAGE':
     case 'E_MANIFEST':
     case 'E_LOCKED':
+    case 'E_OTHER_PROVIDER':
     case 'E_INVALID_REQUEST':
       return EXIT.USAGE;
     case 'E_INTERRUPTED':

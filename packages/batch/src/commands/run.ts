@@ -155,6 +155,7 @@ export async function runCommand(manifest: string, raw: Record<string, unknown>)
       outDir,
       apiKey: provider.apiKey,
       baseUrl: provider.baseUrl,
+      simulator: provider.simulator !== undefined,
       limits: mergeLimits(plan.job.limits, flags),
       resubmitUnknown: flags.resubmitUnknown,
       retryFailed: flags.retryFailed,

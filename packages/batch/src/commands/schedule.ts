@@ -77,6 +77,7 @@ export async function scheduleCommand(paths: string[], raw: Record<string, unkno
   const ctx: SchedulerContext = {
     apiKey: provider.apiKey,
     baseUrl: provider.baseUrl,
+    simulator: provider.simulator !== undefined,
     limits: { submitRpm: flags.submitRpm, queryRpm: flags.queryRpm, maxInFlight: flags.maxInFlight },
     full: Boolean(flags.full),
     verbose: Boolean(flags.verbose),

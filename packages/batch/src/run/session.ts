@@ -6,6 +6,8 @@ import { EXIT, type ExitCode, exitCodeFor } from '../exit-codes.js';
 import type { JobLimits, Plan } from '../manifest/types.js';
 import { openFileStore } from '../state/file-store.js';
 import { acquireLock, type RunLock } from '../state/lock.js';
+import type { ProviderIdentity } from '../state/records.js';
+import type { RunState } from '../state/run-state.js';
 import type { StateStore } from '../state/store.js';
 import { createRunLogger, type RunLogger } from '../util/logger.js';
 import { TOOL_VERSION } from '../version.js';
@@ -29,6 +31,8 @@ export interface SessionOptions {
   outDir: string;
   apiKey: string;
   baseUrl: string;
+  /** `baseUrl` is the embedded simulator (`--simulator`). */
+  simulator?: boolean;
   limits: JobLimits;
   resubmitUnknown?: boolean;
   retryFailed?: boolean;
@@ -79,8 +83,17 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
         `${o.outDir} holds the runs of job "${job}", not "${o.plan.job.name}": choose another --out`,
       );
     }
+    const provider = providerIdentity(o.baseUrl, o.simulator === true);
+    checkSameProvider(o.outDir, store.state, provider);
     log = createRunLogger({ dir: o.outDir, verbose: o.verbose, secrets: [o.apiKey] });
     const logger = log.logger;
+    const movedFrom = store.state.provider?.baseUrl;
+    if (provider.kind === 'provider' && movedFrom !== undefined && movedFrom !== provider.baseUrl) {
+      logger.warn(
+        { before: movedFrom, now: provider.baseUrl },
+        'the provider base URL changed since the last session',
+      );
+    }
     const startedAt = new Date().toISOString();
     const session = store.state.sessions + 1;
     store.append({
@@ -93,6 +106,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
       pid: process.pid,
       host: hostname(),
       limits: { ...o.limits },
+      provider,
     });
     logger.info(
       { outDir: o.outDir, manifest: o.manifestArg, tasks: o.plan.tasks.length, limits: o.limits },
@@ -210,4 +224,41 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     await log?.close().catch(() => {});
     await lock.release();
   }
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/i;
+
+export function providerIdentity(baseUrl: string, embedded: boolean): ProviderIdentity {
+  if (embedded) return { kind: 'simulator' };
+  let host = '';
+  try {
+    host = new URL(baseUrl).hostname;
+  } catch {
+    // An unparsable URL is refused by the client; here it is just "not loopback".
+  }
+  return { kind: LOOPBACK.test(host) ? 'simulator' : 'provider', baseUrl };
+}
+
+/**
+ * A run directory keeps the work of one kind of provider. A rehearsal against a simulator resumed against the
+ * real provider would take the simulator's videos for paid ones and poll task ids the provider never issued;
+ * the reverse would poll paid tasks at a simulator and fail them. Refused before anything is sent, once the
+ * directory holds anything sent. Same kind, new address (the provider moved): continued, with a log line.
+ */
+function checkSameProvider(outDir: string, state: RunState, now: ProviderIdentity): void {
+  const before = state.provider;
+  if (!before || before.kind === now.kind) return;
+  let sent = 0;
+  for (const task of state.tasks.values()) if (task.lastN > 0) sent++;
+  if (sent === 0 && state.uploads.size === 0) return;
+  const where = (p: ProviderIdentity) =>
+    p.kind === 'simulator'
+      ? `a simulator${p.baseUrl ? ` (${p.baseUrl})` : ''}`
+      : `the provider at ${p.baseUrl}`;
+  throw new BatchError(
+    'E_OTHER_PROVIDER',
+    `${outDir} holds work sent to ${where(before)} (${sent} task(s) submitted there); this run goes to ${where(now)}. ` +
+      `${before.kind === 'simulator' ? "A rehearsal's tasks and videos are not real ones" : "The provider's tasks cannot be polled at a simulator"}: ` +
+      'nothing was sent. Choose another --out (or delete the rehearsal directory to start over).',
+  );
 }

@@ -7,6 +7,8 @@ import type { ScheduledJob } from './types.js';
 export interface SchedulerContext {
   apiKey: string;
   baseUrl: string;
+  /** `baseUrl` is the embedded simulator. */
+  simulator: boolean;
   /** Command-line limits (they override the job file's). */
   limits: { submitRpm?: number; queryRpm?: number; maxInFlight?: number };
   /** `--full`: ignore earlier runs. */

@@ -192,6 +192,7 @@ async function runFiring(
       outDir: runDir,
       apiKey: ctx.apiKey,
       baseUrl: ctx.baseUrl,
+      simulator: ctx.simulator,
       limits: mergeLimits(plan.job.limits, ctx.limits),
       verbose: ctx.verbose,
       progress: false,

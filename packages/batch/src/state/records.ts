@@ -57,6 +57,8 @@ export type JournalRecord =
       pid: number;
       host: string;
       limits: { submitRpm?: number; queryRpm?: number; maxInFlight?: number };
+      /** Where this session sent its requests (absent in journals written before 0.1's provider check). */
+      provider?: ProviderIdentity;
     }
   /** A task entered this run directory (its first appearance in the manifest). */
   | {
@@ -121,4 +123,13 @@ export interface RequestStats {
 
 export function emptyStats(): RequestStats {
   return { upload: 0, submit: 0, status: 0, result: 0, download: 0, rateLimited: 0, retries: 0 };
+}
+
+/**
+ * Which provider a session talked to. `simulator`: the embedded simulator (no base URL: its port changes every
+ * run) or one on a loopback address; `provider`: anything else, with its base URL.
+ */
+export interface ProviderIdentity {
+  kind: 'simulator' | 'provider';
+  baseUrl?: string;
 }

@@ -3,6 +3,7 @@ import {
   emptyStats,
   type FrameRecord,
   type JournalRecord,
+  type ProviderIdentity,
   type RequestStats,
   type TaskParamsRecord,
 } from './records.js';
@@ -92,6 +93,8 @@ export class RunState {
   /** The latest session's manifest path and limits, for reports rendered later from state alone. */
   manifest?: string;
   limits: { submitRpm?: number; queryRpm?: number; maxInFlight?: number } = {};
+  /** The provider of the latest session that recorded one. */
+  provider?: ProviderIdentity;
   /** Records applied since the state was created (replayed + appended): drives compaction. */
   records = 0;
 
@@ -114,6 +117,7 @@ export class RunState {
           this.lastSessionAt = rec.at;
           this.manifest = rec.manifest;
           this.limits = rec.limits ?? {};
+          if (rec.provider) this.provider = rec.provider;
         }
         return;
       case 'stats':
@@ -263,6 +267,7 @@ export class RunState {
       lastSessionAt: this.lastSessionAt,
       manifest: this.manifest,
       limits: this.limits,
+      ...(this.provider ? { provider: this.provider } : {}),
     };
   }
 
@@ -278,6 +283,7 @@ export class RunState {
     state.lastSessionAt = snapshot.lastSessionAt;
     state.manifest = snapshot.manifest;
     state.limits = snapshot.limits ?? {};
+    state.provider = snapshot.provider;
     return state;
   }
 }
@@ -295,4 +301,5 @@ export interface StateSnapshot {
   lastSessionAt?: string;
   manifest?: string;
   limits?: { submitRpm?: number; queryRpm?: number; maxInFlight?: number };
+  provider?: ProviderIdentity;
 }
