@@ -258,6 +258,30 @@ describe('flf2v run (the real CLI against the simulator)', () => {
     expect(new Set(ids).size).toBe(6);
   });
 
+  it('finishes downloads whose URLs died with an earlier provider process, with a result query, never a resubmit', async () => {
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 4);
+    const out = join(dir, 'out');
+    const taskFile = join(dir, 'sim-tasks.jsonl');
+    // At the first simulator every download fails: the tasks complete, their videos wait, parked.
+    const first = await simulator({
+      taskFile,
+      faults: [{ kind: 'http-5xx', endpoints: ['download'], probability: 1 }],
+    });
+    const run = spawnCli(['run', manifest, '--out', out, '--quiet'], { env: cliEnv(first) });
+    await waitFor(() => (first.ledger().requests.counts.download ?? 0) >= 4);
+    run.kill('SIGINT');
+    expect((await run.result).code).toBe(130);
+    await first.close();
+    // The provider comes back elsewhere (a new port): the recorded URLs point at nothing.
+    const second = await simulator({ taskFile });
+    const resumed = await runCli(['run', manifest, '--out', out, '--quiet'], { env: cliEnv(second) });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect((await readReport(out)).totals).toMatchObject({ tasks: 4, succeeded: 4, failed: 0 });
+    expect(second.ledger().submissions.accepted).toHaveLength(0);
+    expect(second.ledger().queries.result).toBeGreaterThanOrEqual(4);
+  });
+
   it('refuses to continue a --simulator rehearsal against the real provider in the same directory', async () => {
     const dir = await tempDir();
     const manifest = await writeCsvJob(dir, 2);

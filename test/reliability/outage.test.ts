@@ -68,7 +68,10 @@ describe('outage: 503 on every endpoint, then recovery', () => {
       }
       return { kind: 'forward' };
     };
-    const run = spawnCli(['run', manifest, '--out', out, '--quiet', '--max-in-flight', '4'], {
+    // Submits paced at 2.5/s keep coming whatever completes, so some are still to go when the outage begins
+    // (a cap on tasks in flight would not do: a slot frees before its task's download, and during the outage
+    // nothing completes to free another).
+    const run = spawnCli(['run', manifest, '--out', out, '--quiet', '--submit-rpm', '150'], {
       env: runEnv(sim, dir, { BAICAI_BASE_URL: proxy.url }),
     });
     await waitFor(() => t0 > 0, 60_000);

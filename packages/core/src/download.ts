@@ -46,9 +46,21 @@ interface Validator {
   value?: string;
 }
 
+const DISK_HINTS: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the filesystem is read-only',
+  EACCES: 'no permission to write there',
+  EPERM: 'no permission to write there',
+};
+
 function fsError(ex: Exchange, what: string, error: unknown): ApiError {
   const code = (error as { code?: string }).code ?? 'error';
-  return apiError(ex, 'E_DOWNLOAD', `${what} (${code})`, 'not-sent', { cause: error, retryable: false });
+  const hint = DISK_HINTS[code];
+  return apiError(ex, 'E_LOCAL_IO', `${what} (${code}${hint ? `: ${hint}` : ''})`, 'not-sent', {
+    cause: error,
+    retryable: false,
+  });
 }
 
 /**

@@ -32,6 +32,11 @@ export type ApiErrorCode =
   | 'E_DOWNLOAD'
   /** The caller aborted (AbortSignal). */
   | 'E_ABORTED'
+  /**
+   * A local file could not be written or read (disk full, no permission, read-only filesystem): nothing the
+   * provider did, and no retry helps until a person fixes it. `path`-free message with the system code.
+   */
+  | 'E_LOCAL_IO'
   /** Bad client configuration (no key, malformed base URL, bad option). Permanent. */
   | 'E_CONFIG';
 

@@ -100,6 +100,22 @@ describe('download', () => {
     expect(existsSync(`${dest}.part`)).toBe(false);
   });
 
+  it('E_LOCAL_IO, not retried, when the destination cannot be written (a local problem, not the provider)', async () => {
+    const server = await serve(cdn());
+    // A file where the videos directory should be: the part file cannot be created (as with a full disk).
+    await writeFile(join(dir, 'videos'), 'not a directory');
+    const events: AttemptEvent[] = [];
+    const err = await failure(
+      newClient(undefined, { onAttempt: (e) => events.push(e) }).download(
+        `${server.url}/v/a.mp4`,
+        join(dir, 'videos', 'a.mp4'),
+      ),
+    );
+    expect(err).toMatchObject({ code: 'E_LOCAL_IO', retryable: false });
+    expect(err.message).toMatch(/the part file \(ENOTDIR\)/);
+    expect(events.filter((e) => e.willRetry)).toHaveLength(0);
+  });
+
   it('streams to the destination with size and sha256, leaving no .part', async () => {
     const s = await serve(cdn());
     const dest = join(dir, 'videos', 'a.mp4');

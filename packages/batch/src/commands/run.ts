@@ -99,6 +99,13 @@ function printOutcome(result: SessionResult, outDir: string, startedMs: number):
   }
   if (result.outcome.fatal) {
     err.write(`flf2v: ${result.outcome.fatal.message} [${result.outcome.fatal.code}]\n`);
+    // A local problem (full disk, permissions) stopped a run whose tasks are all kept: say how to continue.
+    if (
+      result.outcome.fatal.code === 'E_LOCAL_IO' &&
+      !result.outcome.fatal.message.includes('same command')
+    ) {
+      err.write(`  Nothing is lost: fix that, then resume with:\n  ${resumeCommand(outDir)}\n`);
+    }
   }
 }
 

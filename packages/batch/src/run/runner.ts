@@ -94,8 +94,13 @@ function frameRecord(frame: FrameRef): FrameRecord {
     : { display: frame.url, url: frame.url };
 }
 
+/**
+ * Errors that stop the whole run rather than fail a task: the key, the configuration, the state journal, and the
+ * local disk (a full disk fails every download alike; the tasks keep their results for the next run).
+ */
 const isFatal = (e: unknown) =>
-  e instanceof Flf2vError && (e.code === 'E_AUTH' || e.code === 'E_CONFIG' || e.code === 'E_STATE');
+  e instanceof Flf2vError &&
+  (e.code === 'E_AUTH' || e.code === 'E_CONFIG' || e.code === 'E_STATE' || e.code === 'E_LOCAL_IO');
 
 export class Runner {
   readonly live = new Map<string, LiveStage>();
@@ -103,6 +108,8 @@ export class Runner {
   readonly progress = new Map<string, number>();
   /** Keys of tasks in the state that the current manifest no longer lists. */
   readonly removed = new Set<string>();
+  /** Tasks whose result URLs were fetched in this session (others' URLs may be stale). */
+  private readonly freshUrls = new Set<string>();
   /**
    * Provider calls per task, all sessions: the journaled count at this session's start plus this session's
    * calls (journal records carry the running total, so the two are never added again).
@@ -637,6 +644,15 @@ export class Runner {
     this.live.set(task.key, 'queued');
     let releaseScout: (() => void) | undefined;
     this.atProvider++;
+    let holding = true;
+    // The task no longer runs at the provider (done, failed, stalled) or we are stopping: free its slot, once.
+    const freeSlot = () => {
+      if (!holding) return;
+      holding = false;
+      this.atProvider--;
+      this.slots.release();
+      this.probeCap();
+    };
     try {
       while (task.phase === 'submitted') {
         if (!this.planner.hasEstimate && !releaseScout && !resumed) {
@@ -693,6 +709,9 @@ export class Runner {
           this.planner.observeFirstPoll(bucket, seconds, pollMs, complete);
         if (complete) {
           this.planner.observeCompletion(bucket, seconds, previousPollMs, pollMs);
+          // The provider's slot is free the moment it says COMPLETED: the next task need not wait for this
+          // one's result query.
+          freeSlot();
           await this.fetchResult(task);
           return;
         }
@@ -760,10 +779,7 @@ export class Runner {
       }
     } finally {
       releaseScout?.();
-      this.atProvider--;
-      // The task no longer runs at the provider (done, failed, stalled) or we are stopping: free its slot.
-      this.slots.release();
-      this.probeCap();
+      freeSlot();
     }
   }
 
@@ -786,6 +802,7 @@ export class Runner {
       });
       if (result === undefined) return false;
       if (!(result instanceof Flf2vError) && result.urls.length > 0) {
+        this.freshUrls.add(task.key);
         this.append({
           t: 'completed',
           key: task.key,
@@ -822,6 +839,17 @@ export class Runner {
     this.live.set(task.key, 'downloading');
     let refreshes = 0;
     let failures = 0;
+    let struggles = 0;
+    // URLs recorded by an earlier session may have expired, or point where nothing answers any more (a CDN
+    // node, a restarted simulator's port), and the client would keep retrying them as an outage. One result
+    // query, which never resubmits, gives current ones first.
+    if (!this.freshUrls.has(task.key) && task.urls?.some((_, i) => !task.videos[i])) {
+      this.o.logger.debug(
+        { key: task.key, taskId: task.taskId },
+        'refreshing result URLs from an earlier session',
+      );
+      if (!(await this.fetchResult(task))) return;
+    }
     while (task.phase === 'completed') {
       if (this.stopping) return;
       const urls = task.urls ?? [];
@@ -841,7 +869,7 @@ export class Runner {
             : new Flf2vError('E_DOWNLOAD', String(error), { retryable: true, cause: error });
         }
       });
-      if (outcome === undefined) return;
+      if (outcome === undefined || (outcome instanceof Flf2vError && outcome.code === 'E_ABORTED')) return;
       if (!(outcome instanceof Flf2vError)) {
         this.append({
           t: 'downloaded',
@@ -870,7 +898,18 @@ export class Runner {
       // is paid for. Only a download that keeps arriving broken, or a permanent refusal, fails the task (and
       // --retry-failed fetches fresh URLs for it).
       const struggling = ['E_SERVER', 'E_NETWORK', 'E_TIMEOUT', 'E_RATE_LIMITED'].includes(outcome.code);
-      if (!struggling) failures++;
+      if (struggling) struggles++;
+      else failures++;
+      // A download host that keeps failing may have been replaced: ask for current URLs every sixth failure.
+      if (struggling && refreshes < 5 && struggles % 6 === 0) {
+        refreshes++;
+        this.o.logger.info(
+          { key: task.key, taskId: task.taskId, err: outcome.code },
+          'download keeps failing; asking for current result URLs',
+        );
+        if (!(await this.fetchResult(task))) return;
+        continue;
+      }
       if (!outcome.retryable || failures > 8) {
         this.append({
           t: 'failed',

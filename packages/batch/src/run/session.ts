@@ -9,6 +9,7 @@ import { acquireLock, type RunLock } from '../state/lock.js';
 import type { ProviderIdentity } from '../state/records.js';
 import type { RunState } from '../state/run-state.js';
 import type { StateStore } from '../state/store.js';
+import { isLocalIoCode, localIoError } from '../util/local-io.js';
 import { createRunLogger, type RunLogger } from '../util/logger.js';
 import { TOOL_VERSION } from '../version.js';
 import { RateLimiter } from './limiter.js';
@@ -192,18 +193,32 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
       limiter.close(new Flf2vError('E_ABORTED', 'the run is over', { retryable: false }));
     }
     const finishedAt = new Date().toISOString();
-    store.append({
-      t: 'stats',
-      session,
-      at: finishedAt,
-      stats: stats.counts,
-      state: outcome.interrupted || outcome.fatal ? 'interrupted' : 'finished',
-    });
-    statsJournaled = true;
-    await store.flush();
+    // The journal or the disk may have failed under the run (a full disk): the end is recorded and reported as
+    // far as it can be, and the first failure is what the run ends with.
+    try {
+      store.append({
+        t: 'stats',
+        session,
+        at: finishedAt,
+        stats: stats.counts,
+        state: outcome.interrupted || outcome.fatal ? 'interrupted' : 'finished',
+      });
+      await store.flush();
+      statsJournaled = true;
+    } catch (error) {
+      outcome = { ...outcome, fatal: outcome.fatal ?? asFatal(error) };
+    }
     await refreshing;
     const summary = summarize(outcome.interrupted || outcome.fatal ? 'interrupted' : 'finished', finishedAt);
-    await writeReports(o.outDir, summary);
+    try {
+      await writeReports(o.outDir, summary);
+    } catch (error) {
+      const failure = isLocalIoCode((error as NodeJS.ErrnoException).code)
+        ? localIoError(`cannot write the reports in ${o.outDir}`, error)
+        : error;
+      logger.error({ err: String(error) }, 'cannot write the reports');
+      outcome = { ...outcome, fatal: outcome.fatal ?? asFatal(failure) };
+    }
 
     const planKeys = new Set(o.plan.tasks.map((t) => t.key));
     const planTotals = { tasks: 0, succeeded: 0, failed: 0, unknown: 0, pending: 0 };
@@ -261,4 +276,10 @@ function checkSameProvider(outDir: string, state: RunState, now: ProviderIdentit
       `${before.kind === 'simulator' ? "A rehearsal's tasks and videos are not real ones" : "The provider's tasks cannot be polled at a simulator"}: ` +
       'nothing was sent. Choose another --out (or delete the rehearsal directory to start over).',
   );
+}
+
+function asFatal(error: unknown): Flf2vError {
+  return error instanceof Flf2vError
+    ? error
+    : new Flf2vError('E_INTERNAL', String(error), { retryable: false, cause: error });
 }
