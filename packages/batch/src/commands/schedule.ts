@@ -51,7 +51,11 @@ export async function scheduleCommand(paths: string[], raw: Record<string, unkno
     return EXIT.USAGE;
   }
 
-  const provider = await resolveProvider(flags);
+  // With --simulator, the tasks the embedded simulator accepted outlive a restart of the schedule (kept in the
+  // first job's history root), so the firing that continues an interrupted run finds them.
+  const provider = await resolveProvider(flags, process.env, {
+    simulatorTaskFile: join(found.jobs[0]!.placement.root, '.simulator-tasks.jsonl'),
+  });
   const stop = new AbortController();
   const hard = new AbortController();
   let wake: () => void = () => {};
