@@ -13,6 +13,21 @@ import {
 } from './_helpers.js';
 
 describe('flf2v run options', () => {
+  it('a malformed or unknown option exits 2 (usage), naming the flag, and sends nothing', async () => {
+    const sim = await simulator();
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 2);
+    const out = join(dir, 'out');
+    const bad = await runCli(['run', manifest, '--out', out, '--max-videos', 'ten'], { env: cliEnv(sim) });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--max-videos: expected a whole number > 0, got "ten"');
+    const unknown = await runCli(['run', manifest, '--out', out, '--max-video', '3'], { env: cliEnv(sim) });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown option '--max-video'/);
+    expect(sim.ledger().requests.log).toEqual([]);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('--dry-run prints the plan and sends nothing', async () => {
     const sim = await simulator();
     const dir = await tempDir();

@@ -82,6 +82,8 @@ export function buildProgram(): Command {
       'Turn a manifest of frame pairs and prompts into videos through the Baicai Infer first/last-frame-to-video API.',
     )
     .version(TOOL_VERSION, '-V, --version')
+    // Before any subcommand is added: they copy it, so a bad option of `run` exits 2 like any usage error.
+    .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
