@@ -20,6 +20,7 @@ const { values: o, positionals } = parseArgs({
     tasks: { type: 'string', default: '10000' },
     'naive-budget': { type: 'string', default: '20' },
     'limits-tasks': { type: 'string', default: '150' },
+    'limits-cases': { type: 'string' },
     'polls-tasks': { type: 'string', default: '120' },
     rows: { type: 'string', default: '100000' },
     'journal-tasks': { type: 'string', default: '100000' },
@@ -38,7 +39,10 @@ const BENCHES = {
       }),
     print: printOverhead,
   },
-  limits: { run: () => limits({ tasks: Number(o['limits-tasks']), repeat }), print: printLimits },
+  limits: {
+    run: () => limits({ tasks: Number(o['limits-tasks']), repeat, only: o['limits-cases']?.split(',') }),
+    print: printLimits,
+  },
   scale: {
     run: () =>
       scale({ rows: Number(o.rows), journalTasks: Number(o['journal-tasks']), repeat, profile: o.profile }),
