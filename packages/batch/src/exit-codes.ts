@@ -6,9 +6,9 @@ export const EXIT = {
   TASKS_FAILED: 1,
   /** Invalid manifest or usage, or the run directory is locked by another runner. Nothing was sent. */
   USAGE: 2,
-  /** Authentication or configuration error. */
+  /** Authentication or configuration error, or a local disk problem (E_LOCAL_IO): state kept, resumable. */
   CONFIG: 3,
-  /** Interrupted by SIGINT/SIGTERM: state saved, the same command resumes. */
+  /** Interrupted by SIGINT/SIGTERM/SIGHUP: state saved, the same command resumes. */
   INTERRUPTED: 130,
 } as const;
 
