@@ -137,7 +137,12 @@ export async function writeCsvJob(
 
 export interface ReportJson {
   totals: { tasks: number; succeeded: number; failed: number; pending: number; unknown: number };
-  run: { requests: Record<string, number>; rateLimited: number; state: string };
+  run: {
+    requests: Record<string, number>;
+    rateLimited: number;
+    state: string;
+    stoppedBy?: { code: string; message: string; retryable: boolean };
+  };
   tasks: {
     id: string;
     key: string;

@@ -333,5 +333,15 @@ describe('flf2v run (the real CLI against the simulator)', () => {
     expect(res.code).toBe(3);
     expect(res.stderr).toContain('E_AUTH');
     expect(sim.ledger().submissions.accepted).toHaveLength(0);
+    // The report says what stopped the run, and `flf2v report` re-renders it from the state alone.
+    const out = join(dir, 'out');
+    expect((await readReport(out)).run).toMatchObject({
+      state: 'interrupted',
+      stoppedBy: { code: 'E_AUTH' },
+    });
+    const rerendered = await runCli(['report', out], { env: cliEnv(undefined) });
+    expect(rerendered.code, rerendered.stderr).toBe(0);
+    expect((await readReport(out)).run).toMatchObject({ stoppedBy: { code: 'E_AUTH' } });
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Stopped by <code>E_AUTH</code>');
   });
 });

@@ -45,6 +45,8 @@ export interface RunMeta {
   retries: number;
   /** Tasks of earlier runs of this directory that are no longer in the manifest: left alone, listed here. */
   removedTasks?: number;
+  /** The error that stopped the run before its tasks were done: a wrong key, a full disk, damaged state. */
+  stoppedBy?: { code: string; message: string; retryable: boolean };
 }
 
 export interface TaskTimings {

@@ -31,6 +31,15 @@ describe('renderHtml', () => {
     expect(raw).not.toMatch(/[<>&\u2028\u2029]/);
   });
 
+  it('says what stopped a run, as escaped text', () => {
+    const summary = realisticSummary('interrupted');
+    summary.run.stoppedBy = { code: 'E_LOCAL_IO', message: HOSTILE_MESSAGE, retryable: false };
+    const page = renderHtml(summary);
+    expect(page).toMatch(/<p class="note stopped" role="alert">Stopped by <code>E_LOCAL_IO<\/code>: /);
+    expect(page).not.toContain('<img src=x');
+    expect(renderHtml(realisticSummary('interrupted'))).not.toContain('note stopped');
+  });
+
   it('reloads only while the run is going', () => {
     const cfg = (h: string) => embedded(h, 'report-config') as { refreshSeconds: number; pageSize: number };
     expect(cfg(html).refreshSeconds).toBe(0);

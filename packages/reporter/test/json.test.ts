@@ -29,6 +29,19 @@ describe('renderJson', () => {
     expect(parsed.tasks.some((t: { videos: unknown[] }) => t.videos.length > 1)).toBe(true);
   });
 
+  it('accepts the error that stopped a run, and nothing else in its place', () => {
+    const summary = realisticSummary('interrupted');
+    summary.run.stoppedBy = {
+      code: 'E_LOCAL_IO',
+      message: 'cannot write the part file (ENOSPC)',
+      retryable: false,
+    };
+    expect(validate(JSON.parse(renderJson(summary)))).toBe(true);
+    const bad = JSON.parse(renderJson(summary));
+    bad.run.stoppedBy = { code: 'E_LOCAL_IO' };
+    expect(validate(bad)).toBe(false);
+  });
+
   it('is the plain model serialized, schemaVersion first', () => {
     const summary = realisticSummary('running');
     const text = renderJson(summary);

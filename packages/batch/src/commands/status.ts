@@ -6,7 +6,7 @@ export async function statusCommand(dir: string, opts: Record<string, unknown>):
   const t = summary.totals;
   if (opts.json) {
     process.stdout.write(
-      `${JSON.stringify({ schemaVersion: 1, dir: summary.run.outDir, name: summary.run.name, state: summary.run.state, runningPid, totals: t, requests: summary.run.requests, rateLimited: summary.run.rateLimited }, null, 2)}\n`,
+      `${JSON.stringify({ schemaVersion: 1, dir: summary.run.outDir, name: summary.run.name, state: summary.run.state, stoppedBy: summary.run.stoppedBy, runningPid, totals: t, requests: summary.run.requests, rateLimited: summary.run.rateLimited }, null, 2)}\n`,
     );
     return EXIT.OK;
   }
@@ -17,6 +17,9 @@ export async function statusCommand(dir: string, opts: Record<string, unknown>):
   const lines = [
     `${summary.run.name} — ${summary.run.outDir}`,
     `  state:     ${summary.run.state}${runningPid ? ` (pid ${runningPid})` : ''}`,
+    ...(summary.run.stoppedBy && !runningPid
+      ? [`  stopped:   ${summary.run.stoppedBy.message} [${summary.run.stoppedBy.code}]`]
+      : []),
     `  tasks:     ${t.tasks}`,
     `  succeeded: ${t.succeeded}`,
     `  failed:    ${t.failed}`,

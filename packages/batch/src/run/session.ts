@@ -202,6 +202,15 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
         at: finishedAt,
         stats: stats.counts,
         state: outcome.interrupted || outcome.fatal ? 'interrupted' : 'finished',
+        ...(outcome.fatal
+          ? {
+              stoppedBy: {
+                code: outcome.fatal.code,
+                message: outcome.fatal.message,
+                retryable: outcome.fatal.retryable,
+              },
+            }
+          : {}),
       });
       await store.flush();
       statsJournaled = true;

@@ -136,6 +136,9 @@ export function buildSummary(ctx: SummaryContext): RunSummary {
       rateLimited: s.rateLimited,
       retries: s.retries,
       removedTasks: view?.removed?.size ?? 0,
+      ...(ctx.runState !== 'running' && state.lastSessionError
+        ? { stoppedBy: { ...state.lastSessionError } }
+        : {}),
     },
     totals: computeTotals(tasks),
     tasks,

@@ -109,7 +109,15 @@ export type JournalRecord =
       reason: 'retry-failed' | 'resubmit-failed' | 'resubmit-unknown';
     }
   /** Request counters of session `session`, written when it ends. */
-  | { t: 'stats'; session: number; at: string; stats: RequestStats; state: 'finished' | 'interrupted' };
+  | {
+      t: 'stats';
+      session: number;
+      at: string;
+      stats: RequestStats;
+      state: 'finished' | 'interrupted';
+      /** The error that stopped the session before its work was done (a wrong key, a full disk). */
+      stoppedBy?: { code: string; message: string; retryable: boolean };
+    };
 
 export interface RequestStats {
   upload: number;

@@ -88,6 +88,8 @@ export class RunState {
   /** How each session ended; a session with no entry was killed. */
   readonly sessionEnds = new Map<number, 'finished' | 'interrupted'>();
   sessions = 0;
+  /** What stopped each session that a fatal error ended. */
+  readonly sessionErrors = new Map<number, { code: string; message: string; retryable: boolean }>();
   firstSessionAt?: string;
   lastSessionAt?: string;
   /** The latest session's manifest path and limits, for reports rendered later from state alone. */
@@ -123,6 +125,8 @@ export class RunState {
       case 'stats':
         this.statsBySession.set(rec.session, { ...emptyStats(), ...rec.stats });
         this.sessionEnds.set(rec.session, rec.state);
+        if (rec.stoppedBy) this.sessionErrors.set(rec.session, rec.stoppedBy);
+        else this.sessionErrors.delete(rec.session);
         return;
       case 'uploaded':
         this.uploads.set(rec.sha256, { url: rec.url, at: rec.at });
@@ -233,6 +237,11 @@ export class RunState {
     return this.sessionEnds.get(this.sessions) ?? 'interrupted';
   }
 
+  /** The error that stopped the latest session, if one did. */
+  get lastSessionError(): { code: string; message: string; retryable: boolean } | undefined {
+    return this.sessionErrors.get(this.sessions);
+  }
+
   /** Request counters summed over every session of this directory. */
   get stats(): RequestStats {
     const total = emptyStats();
@@ -261,6 +270,7 @@ export class RunState {
         session,
         stats,
         state: this.sessionEnds.get(session),
+        ...(this.sessionErrors.has(session) ? { stoppedBy: this.sessionErrors.get(session) } : {}),
       })),
       sessions: this.sessions,
       firstSessionAt: this.firstSessionAt,
@@ -276,8 +286,11 @@ export class RunState {
     state.header = snapshot.header;
     for (const task of snapshot.tasks) state.tasks.set(task.key, task);
     for (const { sha256, url, at } of snapshot.uploads) state.uploads.set(sha256, { url, at });
-    for (const { session, stats } of snapshot.stats)
+    for (const { session, stats, state: ended, stoppedBy } of snapshot.stats) {
       state.statsBySession.set(session, { ...emptyStats(), ...stats });
+      if (ended) state.sessionEnds.set(session, ended);
+      if (stoppedBy) state.sessionErrors.set(session, stoppedBy);
+    }
     state.sessions = snapshot.sessions;
     state.firstSessionAt = snapshot.firstSessionAt;
     state.lastSessionAt = snapshot.lastSessionAt;
@@ -295,7 +308,12 @@ export interface StateSnapshot {
   header?: StateHeader;
   tasks: TaskState[];
   uploads: { sha256: string; url: string; at: string }[];
-  stats: { session: number; stats: RequestStats; state?: 'finished' | 'interrupted' }[];
+  stats: {
+    session: number;
+    stats: RequestStats;
+    state?: 'finished' | 'interrupted';
+    stoppedBy?: { code: string; message: string; retryable: boolean };
+  }[];
   sessions: number;
   firstSessionAt?: string;
   lastSessionAt?: string;

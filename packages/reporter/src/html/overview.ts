@@ -20,6 +20,9 @@ export function renderHeader(summary: RunSummary, o: Overview): string {
     run.state === 'running' ? `<span>updated ${time(run.updatedAt)}</span>` : '',
     `<span>flf2v ${e(run.toolVersion)}</span>`,
   ];
+  const stopped = run.stoppedBy
+    ? `<p class="note stopped" role="alert">Stopped by <code>${e(run.stoppedBy.code)}</code>: ${e(run.stoppedBy.message)}</p>`
+    : '';
   const removed = run.removedTasks
     ? `<p class="note">${int(run.removedTasks)} task(s) from earlier runs of this directory are no longer in the manifest; they were left alone.</p>`
     : '';
@@ -28,7 +31,7 @@ export function renderHeader(summary: RunSummary, o: Overview): string {
 <p class="meta">${meta.filter(Boolean).join('')}</p>
 <div class="progress" role="img" aria-label="${e(`${done} of ${totals.tasks} tasks finished`)}">${progressBar(totals)}</div>
 <p class="progress-legend"><strong>${int(done)}</strong> of ${int(totals.tasks)} tasks finished${run.state === 'running' && o.wallMs !== undefined ? ` after ${duration(o.wallMs)}` : ''}${OUTCOMES.map((k) => (totals[k] ? ` <span class="dot ${k}"></span>${int(totals[k])} ${k}` : '')).join('')}</p>
-${removed}</header>`;
+${stopped}${removed}</header>`;
 }
 
 function progressBar(totals: Totals): string {
