@@ -8,7 +8,7 @@ import { syncDirectory } from './_dirsync.js';
 import { apiError, Exchange } from './_exchange.js';
 import { transportError } from './_http.js';
 import { type RetryHooks, withRetry } from './_retry.js';
-import type { ApiError } from './errors.js';
+import { type ApiError, localIoHint } from './errors.js';
 import type { RetryOptions, TimeoutOptions } from './options.js';
 import { redactUrl } from './redact.js';
 import type { DownloadResult } from './types.js';
@@ -46,17 +46,9 @@ interface Validator {
   value?: string;
 }
 
-const DISK_HINTS: Record<string, string> = {
-  ENOSPC: 'the disk is full',
-  EDQUOT: 'the disk quota is used up',
-  EROFS: 'the filesystem is read-only',
-  EACCES: 'no permission to write there',
-  EPERM: 'no permission to write there',
-};
-
 function fsError(ex: Exchange, what: string, error: unknown): ApiError {
   const code = (error as { code?: string }).code ?? 'error';
-  const hint = DISK_HINTS[code];
+  const hint = localIoHint(code);
   return apiError(ex, 'E_LOCAL_IO', `${what} (${code}${hint ? `: ${hint}` : ''})`, 'not-sent', {
     cause: error,
     retryable: false,

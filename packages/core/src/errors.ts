@@ -150,3 +150,19 @@ export function isFlf2vError(error: unknown, code?: string): error is Flf2vError
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more chars)`;
 }
+
+const LOCAL_IO_HINTS: Readonly<Record<string, string>> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the filesystem is read-only',
+  EACCES: 'no permission',
+  EPERM: 'no permission',
+};
+
+/**
+ * What a failed local file operation's system code means to a person (`ENOSPC` → "the disk is full"), or
+ * undefined for codes that are not about the machine's disks and permissions.
+ */
+export function localIoHint(code: string | undefined): string | undefined {
+  return code === undefined ? undefined : LOCAL_IO_HINTS[code];
+}

@@ -3,7 +3,14 @@
  * or classifies but never sends (manifest validation, the CLI's entry point). Importing it does not load
  * undici, which keeps `flf2v validate` on a 100,000-row CSV about 20 MB lighter.
  */
-export { ApiError, type ApiErrorCode, Flf2vError, type Flf2vErrorOptions, isFlf2vError } from './errors.js';
+export {
+  ApiError,
+  type ApiErrorCode,
+  Flf2vError,
+  type Flf2vErrorOptions,
+  isFlf2vError,
+  localIoHint,
+} from './errors.js';
 export {
   type CoerceOptions,
   type CoerceResult,

@@ -1,22 +1,14 @@
-import { Flf2vError } from '@flf2v/core/rules';
+import { Flf2vError, localIoHint } from '@flf2v/core/rules';
 
-const HINTS: Record<string, string> = {
-  ENOSPC: 'the disk is full',
-  EDQUOT: 'the disk quota is used up',
-  EROFS: 'the filesystem is read-only',
-  EACCES: 'no permission',
-  EPERM: 'no permission',
-};
-
-/** A system error code that a person must fix on this machine (not a bug, not the provider). */
+/** A system error code that a person must fix on this machine (a full disk, permissions), not a bug. */
 export function isLocalIoCode(code: string | undefined): boolean {
-  return code !== undefined && code in HINTS;
+  return localIoHint(code) !== undefined;
 }
 
 /** `E_LOCAL_IO` for a failed local write: what failed, the system code, what it means, and that nothing is lost. */
 export function localIoError(what: string, error: unknown): Flf2vError {
   const code = (error as NodeJS.ErrnoException).code ?? 'error';
-  const hint = HINTS[code];
+  const hint = localIoHint(code);
   return new Flf2vError(
     'E_LOCAL_IO',
     `${what} (${code}${hint ? `: ${hint}` : ''}). Everything recorded before this is kept: fix that, then run the same command again.`,
