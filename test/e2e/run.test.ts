@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -280,6 +280,29 @@ describe('flf2v run (the real CLI against the simulator)', () => {
     expect((await readReport(out)).totals).toMatchObject({ tasks: 4, succeeded: 4, failed: 0 });
     expect(second.ledger().submissions.accepted).toHaveLength(0);
     expect(second.ledger().queries.result).toBeGreaterThanOrEqual(4);
+  });
+
+  it('stops on a local disk problem with E_LOCAL_IO, keeps every task, and the same command finishes once it is fixed', async () => {
+    const sim = await simulator();
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 3);
+    const out = join(dir, 'out');
+    // A directory where one video's part file goes: that video cannot be written, as on a full disk.
+    const blocked = join(out, 'videos', 'shot-002.mp4.part');
+    mkdirSync(blocked, { recursive: true });
+    const stopped = await runCli(['run', manifest, '--out', out], { env: cliEnv(sim) });
+    expect(stopped.code, stopped.stderr).toBe(3);
+    expect(stopped.stderr).toMatch(/the part file \(EISDIR\) \[E_LOCAL_IO\]/);
+    expect(stopped.stderr).toContain('Nothing is lost: fix that, then resume with:');
+    const report = await readReport(out);
+    expect(report.totals.failed).toBe(0);
+    expect(report.run.stoppedBy?.code).toBe('E_LOCAL_IO');
+    rmSync(blocked, { recursive: true });
+    const resumed = await runCli(['run', manifest, '--out', out, '--quiet'], { env: cliEnv(sim) });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect((await readReport(out)).totals).toMatchObject({ tasks: 3, succeeded: 3 });
+    expect(sim.ledger().submissions.accepted).toHaveLength(3);
+    await checkAgainstLedger(sim, out);
   });
 
   it('refuses to continue a --simulator rehearsal against the real provider in the same directory', async () => {

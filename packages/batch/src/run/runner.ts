@@ -8,6 +8,7 @@ import type { FrameRef, Plan, PlannedTask } from '../manifest/types.js';
 import type { ErrorRecord, FrameRecord, JournalRecord } from '../state/records.js';
 import { submissionsOf, type TaskState } from '../state/run-state.js';
 import type { StateStore } from '../state/store.js';
+import { localIoError } from '../util/local-io.js';
 import { PollPlanner } from './poll-planner.js';
 import { Semaphore } from './semaphore.js';
 import type { UploadCache } from './upload-cache.js';
@@ -243,7 +244,12 @@ export class Runner {
     for (const t of this.state.tasks.values())
       this.videosSpent += submissionsOf(t) * t.params.number_of_videos;
 
-    await mkdir(join(this.o.outDir, 'videos'), { recursive: true });
+    try {
+      await mkdir(join(this.o.outDir, 'videos'), { recursive: true });
+    } catch (error) {
+      this.failRun(localIoError(`cannot create ${join(this.o.outDir, 'videos')}`, error));
+      return { interrupted: false, fatal: this.fatal };
+    }
     const planned = new Map(this.o.plan.tasks.map((t) => [t.key, t]));
     const drivers: Promise<void>[] = [];
     for (const task of this.state.tasks.values()) {
