@@ -16,6 +16,17 @@ import {
   writeCsvJob,
 } from './_helpers.js';
 
+/** A 12-task run of 1.5 s tasks through the real CLI, caught with 4 of them accepted by the provider. */
+async function runUnderWay() {
+  const sim = await simulator({ timings: { runningMs: 1500 } });
+  const dir = await tempDir();
+  const manifest = await writeCsvJob(dir, 12);
+  const out = join(dir, 'out');
+  const run = spawnCli(['run', manifest, '--out', out], { env: cliEnv(sim) });
+  await waitFor(() => sim.ledger().submissions.accepted.length >= 4);
+  return { sim, manifest, out, run };
+}
+
 describe('flf2v run (the real CLI against the simulator)', () => {
   it('runs a 50-task job with shared frames: every video downloaded, verified, each task sent once', async () => {
     const sim = await simulator();
@@ -187,12 +198,7 @@ describe('flf2v run (the real CLI against the simulator)', () => {
   });
 
   it('stops on SIGINT with exit 130 and the resume command; the same command finishes without resending', async () => {
-    const sim = await simulator({ timings: { runningMs: 1500 } });
-    const dir = await tempDir();
-    const manifest = await writeCsvJob(dir, 12);
-    const out = join(dir, 'out');
-    const run = spawnCli(['run', manifest, '--out', out], { env: cliEnv(sim) });
-    await waitFor(() => sim.ledger().submissions.accepted.length >= 4);
+    const { sim, manifest, out, run } = await runUnderWay();
     run.kill('SIGINT');
     const stopped = await run.result;
     expect(stopped.code).toBe(130);
@@ -209,12 +215,7 @@ describe('flf2v run (the real CLI against the simulator)', () => {
 
   it('takes a Ctrl-C forwarded by a wrapper (SIGINT, then SIGTERM at once) as one clean stop', async () => {
     // pnpm exec / pnpm run forward Ctrl-C as SIGINT followed by SIGTERM; the terminal also signals the group.
-    const sim = await simulator({ timings: { runningMs: 1500 } });
-    const dir = await tempDir();
-    const manifest = await writeCsvJob(dir, 12);
-    const out = join(dir, 'out');
-    const run = spawnCli(['run', manifest, '--out', out], { env: cliEnv(sim) });
-    await waitFor(() => sim.ledger().submissions.accepted.length >= 4);
+    const { sim, manifest, out, run } = await runUnderWay();
     run.kill('SIGINT');
     run.kill('SIGTERM');
     run.kill('SIGINT');

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Ledger, RequestLogEntry, Simulator } from '@flf2v/simulator';
 import { onTestFailed } from 'vitest';
@@ -68,21 +67,8 @@ export function runEnv(sim: Simulator, dir: string, extra: NodeJS.ProcessEnv = {
   return cliEnv(sim, { FLF2V_CACHE_DIR: join(dir, 'upload-cache'), ...extra });
 }
 
-/** JSON with sorted keys, as the simulator hashes a submitted body (ledger `bodyHash`). */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  const parts: string[] = [];
-  for (const k of Object.keys(obj).sort()) {
-    if (obj[k] !== undefined) parts.push(`${JSON.stringify(k)}:${canonicalJson(obj[k])}`);
-  }
-  return `{${parts.join(',')}}`;
-}
-
-export function bodyHash(body: unknown): string {
-  return createHash('sha256').update(canonicalJson(body)).digest('hex');
-}
+/** The ledger's `bodyHash` of a submitted body, computed as the simulator computes it. */
+export { submissionBodyHash as bodyHash } from '@flf2v/simulator';
 
 /** The ledger endpoint names and the client's call classes (status and result share `query`). */
 export const CALL_CLASS: Record<string, string> = {

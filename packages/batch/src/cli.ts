@@ -207,7 +207,6 @@ Exit codes:
 /** Entry point used by `bin/flf2v.js`. Never throws: maps every error to a message and an exit code. */
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { canonicalJson } from './_canonical-json.js';
+import { submissionBodyHash } from './_canonical-json.js';
 import { CODE, MODERATION_MESSAGE } from './_codes.js';
 import { requireKey, sendBusinessError, sendOk, sendRateLimited } from './_endpoint.js';
 import { type Exchange, sendJson } from './_respond.js';
@@ -82,7 +81,7 @@ export async function handleSubmit(sim: SimState, ex: Exchange): Promise<void> {
   task.frames = frames ? [frames[0].sha256, frames[1].sha256] : undefined;
   if (sim.opts.render === 'ffmpeg' && frames)
     sim.renders.set(task.id, sim.renderer.render(frames[0], frames[1]));
-  const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
+  const bodyHash = submissionBodyHash(body);
   sim.ledger.submissionAccepted({ taskId: task.id, bodyHash, at: now, key });
   sim.ledger.taskCreated(key);
   sim.tasks.add(task, now);

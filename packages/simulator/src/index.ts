@@ -1,3 +1,4 @@
+export { submissionBodyHash } from './_canonical-json.js';
 export { loadSimulatorConfig } from './config.js';
 export { type OptionProblem, SimulatorConfigError } from './errors.js';
 export { DEFAULT_SIMULATOR_OPTIONS, DEMO_PRESET, resolveSimulatorOptions } from './options.js';

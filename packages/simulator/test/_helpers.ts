@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { afterEach } from 'vitest';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../src/index.js';
@@ -6,9 +9,18 @@ export const KEY = 'sk-test-0123456789';
 export const AUTH = { authorization: `Bearer ${KEY}` };
 
 const running: Simulator[] = [];
+const dirs: string[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.close()));
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 });
+
+/** A fresh temp directory, removed after the test (after its simulators closed). */
+export async function tempDir(prefix = 'flf2v-sim-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
 
 /** A simulator closed after the test; tasks are instant unless the test says otherwise. */
 export async function start(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -80,6 +92,11 @@ export function status(sim: Simulator, taskId: string, headers: Record<string, s
 
 export function result(sim: Simulator, taskId: string, headers: Record<string, string> = AUTH) {
   return call(`${sim.url}/v1/comfyui/tasks/${taskId}/result`, { headers });
+}
+
+/** The first entry of a task's status answer (`{ status, progress }`). */
+export async function stateOf(sim: Simulator, id: string) {
+  return (await status(sim, id)).body.data[0];
 }
 
 /** A valid request body; `input` fields override. */

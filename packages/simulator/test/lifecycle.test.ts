@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { body, fakeClock, result, start, status, submit, submitTask } from './_helpers.js';
-
-const stateOf = async (sim: Parameters<typeof status>[0], id: string) => (await status(sim, id)).body.data[0];
+import { body, fakeClock, result, start, stateOf, status, submit, submitTask } from './_helpers.js';
 
 describe('task lifecycle', () => {
   it('goes PENDING → RUNNING → COMPLETED with progress, on the clock', async () => {

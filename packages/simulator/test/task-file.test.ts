@@ -1,21 +1,11 @@
-import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { fakeClock, result, start, status, submitTask } from './_helpers.js';
-
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
+import { describe, expect, it } from 'vitest';
+import { fakeClock, result, start, stateOf, submitTask, tempDir } from './_helpers.js';
 
 async function taskFilePath(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'flf2v-sim-tasks-'));
-  dirs.push(dir);
-  return join(dir, 'state', 'simulator-tasks.jsonl');
+  return join(await tempDir('flf2v-sim-tasks-'), 'state', 'simulator-tasks.jsonl');
 }
-
-const stateOf = async (sim: Parameters<typeof status>[0], id: string) => (await status(sim, id)).body.data[0];
 
 describe('taskFile: tasks outlive the simulator process', () => {
   it('a restarted simulator answers for the tasks the earlier one accepted, in the state their times give', async () => {

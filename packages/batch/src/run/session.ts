@@ -9,7 +9,7 @@ import { acquireLock, type RunLock } from '../state/lock.js';
 import type { ProviderIdentity } from '../state/records.js';
 import type { RunState } from '../state/run-state.js';
 import type { StateStore } from '../state/store.js';
-import { isLocalIoCode, localIoError } from '../util/local-io.js';
+import { localIoFailure } from '../util/local-io.js';
 import { createRunLogger, type RunLogger } from '../util/logger.js';
 import { TOOL_VERSION } from '../version.js';
 import { RateLimiter } from './limiter.js';
@@ -222,9 +222,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     try {
       await writeReports(o.outDir, summary);
     } catch (error) {
-      const failure = isLocalIoCode((error as NodeJS.ErrnoException).code)
-        ? localIoError(`cannot write the reports in ${o.outDir}`, error)
-        : error;
+      const failure = localIoFailure(`cannot write the reports in ${o.outDir}`, error) ?? error;
       logger.error({ err: String(error) }, 'cannot write the reports');
       outcome = { ...outcome, fatal: outcome.fatal ?? asFatal(failure) };
     }

@@ -2,7 +2,7 @@ import { type FileHandle, mkdir, open, readFile, rename, truncate } from 'node:f
 import { join } from 'node:path';
 import { BatchError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../util/fs-atomic.js';
-import { isLocalIoCode, localIoError } from '../util/local-io.js';
+import { localIoFailure } from '../util/local-io.js';
 import { decodeJournal, encodeLine } from './_lines.js';
 import { JOURNAL_FORMAT_VERSION, type JournalRecord } from './records.js';
 import { RunState, type StateSnapshot } from './run-state.js';
@@ -207,11 +207,11 @@ class FileStore implements StateStore {
       }
     } catch (error) {
       // A journal we cannot write is a journal we cannot trust: stop everything that depends on it.
-      this.failed = isLocalIoCode((error as NodeJS.ErrnoException).code)
-        ? localIoError(`cannot write the state journal in ${this.dir}`, error)
-        : new BatchError('E_STATE', `cannot write the state journal in ${this.dir}: ${String(error)}`, {
-            cause: error,
-          });
+      this.failed =
+        localIoFailure(`cannot write the state journal in ${this.dir}`, error) ??
+        new BatchError('E_STATE', `cannot write the state journal in ${this.dir}: ${String(error)}`, {
+          cause: error,
+        });
       for (const w of this.waiters) w.reject(this.failed);
       this.waiters = [];
     } finally {

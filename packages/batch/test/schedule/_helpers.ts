@@ -1,22 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach } from 'vitest';
 import type { Plan, PlannedTask } from '../../src/manifest/types.js';
 import { openFileStore } from '../../src/state/file-store.js';
 import type { JournalRecord } from '../../src/state/records.js';
 
-const dirs: string[] = [];
-
-export async function tempDir(prefix = 'flf2v-schedule-'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
-
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
+export { tempDir } from '../_temp.js';
 
 /** A run directory of `job` holding exactly these journal records (written through the real store). */
 export async function runDirWith(dir: string, job: string, records: JournalRecord[]): Promise<string> {

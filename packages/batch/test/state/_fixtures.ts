@@ -1,21 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach } from 'vitest';
 import type { JournalRecord } from '../../src/state/records.js';
 
-const dirs: string[] = [];
-
-/** A fresh temp directory, removed after the test. */
-export async function tempDir(prefix = 'flf2v-state-'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
-
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
+export { tempDir } from '../_temp.js';
 
 export const CREATE = { job: 'test', manifestHash: 'm1', tool: 'flf2v/test' };
 
