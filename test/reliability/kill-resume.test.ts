@@ -7,26 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { replay } from '../../packages/batch/src/state/file-store.js';
 import { lockPath } from '../../packages/batch/src/state/lock.js';
 import { simulator, spawnCli, tempDir, writeCsvJob } from '../e2e/_helpers.js';
-import { type Action, type ProxyEndpoint, startKillProxy } from './_proxy.js';
-import {
-  checkSubmissions,
-  checkVideos,
-  prng,
-  readReport,
-  runEnv,
-  SOAK,
-  size,
-  statusCounts,
-  testSeed,
-} from './_support.js';
+import { finishAndCheckExactlyOnce, killPlan, runWithKill } from './_kill-plan.js';
+import { startKillProxy } from './_proxy.js';
+import { prng, readReport, runEnv, SOAK, size, statusCounts, testSeed } from './_support.js';
 
 /**
  * kill -9 at random moments, then the same command again until the run is done.
  *
- * Kill moments are seeded and spread over every stage: at a random time after start (start-up, planning, the
- * lock, opening the journal, report writing), and at exact points of requests through a proxy — an upload or a
- * submit arriving (the provider never sees it), right after the provider answered a submit (the task exists;
- * did its taskId reach the journal?), a status or result query, halfway through a video, just after a video.
+ * Kill moments are seeded and spread over every stage (see `_kill-plan.ts`).
  *
  * What the runner promises, and what is checked against the simulator's ledger:
  * - no task is lost: at the end every task succeeded;
@@ -42,73 +30,6 @@ const KILLS = size(20, 200);
 const TASKS = size(24, 160);
 /** Rows added when the run finishes before all kills were spent (a sheet that grows, as a nightly job's does). */
 const MORE = size(8, 40);
-/**
- * An event trigger that has not fired is replaced by a plain kill at a random time in this range (late enough
- * that a session usually reaches its event: downloads come a second or two in).
- */
-const FALLBACK_MS = [3_000, 5_000] as const;
-
-type Trigger =
-  | { kind: 'time'; afterMs: number }
-  | { kind: 'event'; endpoint: ProxyEndpoint; nth: number; action: Action };
-
-/** The kinds of kill moment; every one appears in each round of the plan. */
-const KINDS: ((r: ReturnType<typeof prng>) => Trigger)[] = [
-  (r) => ({ kind: 'time', afterMs: r.int(0, 2_500) }),
-  (r) => ({ kind: 'time', afterMs: r.int(300, 1_500) }),
-  (r) => ({ kind: 'event', endpoint: 'upload', nth: r.int(1, 2), action: { kind: 'kill-on-arrival' } }),
-  (r) => ({
-    kind: 'event',
-    endpoint: 'upload',
-    nth: r.int(1, 2),
-    action: { kind: 'kill-after-response', delayMs: r.int(0, 5) },
-  }),
-  (r) => ({ kind: 'event', endpoint: 'submit', nth: r.int(1, 3), action: { kind: 'kill-on-arrival' } }),
-  (r) => ({
-    kind: 'event',
-    endpoint: 'submit',
-    nth: r.int(1, 3),
-    action: { kind: 'kill-after-response', delayMs: r.int(0, 30) },
-  }),
-  (r) => ({ kind: 'event', endpoint: 'status', nth: r.int(1, 4), action: { kind: 'kill-on-arrival' } }),
-  (r) => ({
-    kind: 'event',
-    endpoint: 'result',
-    nth: r.int(1, 2),
-    action: { kind: 'kill-after-response', delayMs: r.int(0, 10) },
-  }),
-  (r) => ({ kind: 'event', endpoint: 'download', nth: r.int(1, 2), action: { kind: 'kill-mid-body' } }),
-  // Just after a video: the journal record, the next stage, and (after the last one) the final report.
-  (r) => ({
-    kind: 'event',
-    endpoint: 'download',
-    nth: r.int(1, 3),
-    action: { kind: 'kill-after-response', delayMs: r.int(0, 400) },
-  }),
-];
-
-/**
- * The kill moment of each session: rounds of every kind in a seeded order (uploads first: only the first
- * sessions upload). An event that does not come (nothing left to upload, say) falls back to a random time.
- */
-function killPlan(r: ReturnType<typeof prng>): () => Trigger {
-  const queue: Trigger[] = [];
-  let first = true;
-  return () => {
-    if (queue.length === 0) {
-      const round = KINDS.map((make) => make(r));
-      for (let i = round.length - 1; i > 0; i--) {
-        const j = r.int(0, i);
-        [round[i], round[j]] = [round[j]!, round[i]!];
-      }
-      if (first) round.sort((a, b) => rank(a) - rank(b));
-      first = false;
-      queue.push(...round);
-    }
-    return queue.shift()!;
-  };
-}
-const rank = (t: Trigger) => (t.kind === 'event' && t.endpoint === 'upload' ? 0 : 1);
 
 const prompt = (i: number) => `kill test shot ${i + 1}, 镜头 ${i + 1}`;
 const idOf = (i: number) => `shot-${String(i + 1).padStart(3, '0')}`;
@@ -132,36 +53,14 @@ describe('kill -9 at random moments, then resume with the same command', () => {
     const hits: Record<string, number> = {};
     /** Submissions (task id → numbers) that a kill caught between the durable intent and the journaled taskId. */
     const cut = new Map<string, Set<number>>();
-    const cutCount = (id: string) => cut.get(id)?.size ?? 0;
     let kills = 0;
     let sessions = 0;
     let extended = 0;
 
     try {
       while (kills < KILLS) {
-        const trigger = nextTrigger();
         sessions++;
-        proxy.reset();
-        const child = spawnCli(args, { env });
-        let reason: string | undefined;
-        const kill = (why: string) => {
-          if (reason !== undefined || child.exitCode !== null || child.signalCode !== null) return;
-          reason = why;
-          child.kill('SIGKILL');
-        };
-        proxy.kill = kill;
-        proxy.decide = (req) =>
-          trigger.kind === 'event' && req.endpoint === trigger.endpoint && req.nth === trigger.nth
-            ? trigger.action
-            : { kind: 'forward' };
-        const timer = setTimeout(
-          () => kill(trigger.kind === 'time' ? 'time' : 'time (fallback)'),
-          trigger.kind === 'time' ? trigger.afterMs : r.int(...FALLBACK_MS),
-        );
-        const res = await child.result;
-        clearTimeout(timer);
-        proxy.decide = () => ({ kind: 'forward' });
-
+        const { res, reason } = await runWithKill(args, env, proxy, nextTrigger(), r);
         if (res.signal === 'SIGKILL') {
           kills++;
           const what = reason!.replace(/#\d+/, '');
@@ -186,67 +85,17 @@ describe('kill -9 at random moments, then resume with the same command', () => {
         await writeCsvJob(dir, tasks, { name: 'kill', prompt });
       }
 
-      // Resume, without kills, until done: tasks cut mid-submit stay unknown, nothing else is left.
-      const finish = await spawnCli(args, { env }).result;
-      expect([0, 1], `seed ${seed}: ${finish.stderr}`).toContain(finish.code);
-      const before = await readReport(out);
-      const unknown = before.tasks.filter((t) => t.status === 'unknown').map((t) => t.id);
-      console.log(
-        `[kill] seed ${seed}: ${kills} kills over ${sessions} sessions (${extended} extensions, ${tasks} tasks);`,
-        'kill points:',
-        hits,
-        `; cut mid-submit: ${cut.size};`,
-        statusCounts(before),
+      await finishAndCheckExactlyOnce(
+        { sim, proxy, out, args, env, tasks, seed, cut, prompt, idOf },
+        (before) =>
+          console.log(
+            `[kill] seed ${seed}: ${kills} kills over ${sessions} sessions (${extended} extensions, ${tasks} tasks);`,
+            'kill points:',
+            hits,
+            `; cut mid-submit: ${cut.size};`,
+            statusCounts(before),
+          ),
       );
-      expect(statusCounts(before).succeeded, `seed ${seed}`).toBe(tasks - unknown.length);
-      // Unknown exactly where a kill fell between intent and taskId — no more, no fewer.
-      expect(unknown.sort(), `seed ${seed}`).toEqual([...cut.keys()].sort());
-
-      const bodyOf = new Map<string, string>();
-      for (let i = 0; i < tasks; i++) {
-        const bodies = proxy.submitted.get(prompt(i));
-        if (!bodies) continue;
-        expect(bodies.size, `seed ${seed}: ${idOf(i)} sent with ${bodies.size} different bodies`).toBe(1);
-        bodyOf.set(idOf(i), [...bodies][0]!);
-      }
-      let ledger = sim.ledger();
-      const { acceptedByTask } = checkSubmissions(ledger, before, bodyOf);
-      let reached = 0;
-      for (const t of before.tasks) {
-        const accepted = acceptedByTask.get(t.id) ?? 0;
-        if (t.status === 'unknown') {
-          // The cut submit did or did not reach the provider; either way it is disclosed.
-          expect(t.submissions, `seed ${seed}: ${t.id}`).toBe(cutCount(t.id));
-          expect(accepted, `seed ${seed}: ${t.id}`).toBeLessThanOrEqual(t.submissions);
-          reached += accepted;
-        } else {
-          // Exactly once: accepted once, disclosed once.
-          expect([accepted, t.submissions], `seed ${seed}: ${t.id}`).toEqual([1, 1]);
-        }
-      }
-      console.log(
-        `[kill] unknown tasks whose cut submit had reached the provider: ${reached} of ${unknown.length}`,
-      );
-
-      // Finish the unknown ones knowingly: each re-send is counted.
-      const resubmit = await spawnCli([...args, '--resubmit-unknown'], { env }).result;
-      expect(resubmit.code, `seed ${seed}: ${resubmit.stderr}`).toBe(0);
-      const report = await readReport(out);
-      ledger = sim.ledger();
-      expect(report.tasks).toHaveLength(tasks);
-      expect(statusCounts(report), `seed ${seed}`).toEqual({ succeeded: tasks });
-      for (let i = 0; i < tasks; i++) {
-        const bodies = proxy.submitted.get(prompt(i));
-        if (bodies) bodyOf.set(idOf(i), [...bodies][0]!);
-      }
-      const after = checkSubmissions(ledger, report, bodyOf);
-      for (const t of report.tasks) {
-        const accepted = after.acceptedByTask.get(t.id) ?? 0;
-        expect(t.submissions, `seed ${seed}: ${t.id}`).toBe(1 + cutCount(t.id));
-        expect(accepted, `seed ${seed}: ${t.id}`).toBeGreaterThanOrEqual(1);
-        expect(accepted, `seed ${seed}: ${t.id}`).toBeLessThanOrEqual(t.submissions);
-      }
-      expect(await checkVideos(ledger, out, report), `seed ${seed}`).toBe(tasks);
       if (!SOAK) {
         // Every kind of moment was hit at least once (the plan cycles through all of them).
         expect(

@@ -172,6 +172,10 @@ Exit codes:
     .option('--config <file>', 'YAML file with simulator options (limits, timings, faults)')
     .option('--seed <n>', 'random seed for reproducible faults', positiveInt('--seed'))
     .option('--task-file <file>', 'keep accepted tasks in this file, and take them back on the next start')
+    .option(
+      '--upload-dir <dir>',
+      'keep uploaded frames in this directory, and know them again on the next start',
+    )
     .action(async (opts: Record<string, unknown>) => {
       const { simulatorCommand } = await import('./commands/simulator.js');
       process.exitCode = await simulatorCommand(opts);

@@ -27,6 +27,7 @@ const TOP_KEYS = [
   'render',
   'requestLogLimit',
   'taskFile',
+  'uploadDir',
 ] as const;
 const TIMING_KEYS = ['pendingMs', 'runningMs', 'jitterRatio', 'urlTtlMs'] as const;
 const LIMIT_KEYS = [
@@ -115,6 +116,7 @@ export function checkOptions(input: unknown, source: 'code' | 'yaml'): CheckedOp
   if ('render' in raw) set('render', c.oneOf('render', raw.render, ['fixture', 'ffmpeg'] as const));
   if ('requestLogLimit' in raw) set('requestLogLimit', c.int('requestLogLimit', raw.requestLogLimit, 0));
   if ('taskFile' in raw) set('taskFile', c.text('taskFile', raw.taskFile));
+  if ('uploadDir' in raw) set('uploadDir', c.text('uploadDir', raw.uploadDir));
   return { options: out, problems: c.problems };
 }
 

@@ -50,7 +50,7 @@ export async function handleUpload(sim: SimState, ex: Exchange): Promise<void> {
     );
   }
   const sha256 = createHash('sha256').update(parsed.bytes).digest('hex');
-  if (!sim.uploads.has(sha256)) sim.uploads.set(sha256, { ...info, sha256, bytes: parsed.bytes });
+  sim.uploads.put({ ...info, sha256, bytes: parsed.bytes });
   sim.ledger.upload(sha256, { bytes: parsed.bytes.length, ...info });
   sendOk(sim, ex, '上传成功', { fullPath: `${sim.baseUrl}/files/${sha256}.${info.type}` });
 }

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { checkOptions } from './_check-options.js';
 import { FaultPlan } from './_faults.js';
-import type { ImageInfo } from './_image-info.js';
 import { LedgerRecorder } from './_ledger.js';
 import { uniqueVideo } from './_mp4.js';
 import { createPrng, type Prng } from './_prng.js';
@@ -9,15 +8,13 @@ import { CrossfadeRenderer } from './_render.js';
 import { UrlSigner } from './_signing.js';
 import { TaskFile } from './_task-file.js';
 import { type Task, TaskBook } from './_tasks.js';
+import { UploadStore } from './_upload-store.js';
 import { WindowLimiter } from './_window-limiter.js';
 import { SimulatorConfigError } from './errors.js';
 import { mergeOptions } from './options.js';
 import type { LimitOptions, ResolvedSimulatorOptions, SimulatorOptions } from './types.js';
 
-export interface StoredUpload extends ImageInfo {
-  sha256: string;
-  bytes: Buffer;
-}
+export type { StoredUpload } from './_upload-store.js';
 
 type LimitedClass = 'submit' | 'query' | 'upload';
 
@@ -28,7 +25,7 @@ export class SimState {
   readonly ledger: LedgerRecorder;
   readonly tasks: TaskBook;
   readonly faults: FaultPlan;
-  readonly uploads = new Map<string, StoredUpload>();
+  readonly uploads: UploadStore;
   readonly ids: Prng;
   readonly jitter: Prng;
   readonly failures: Prng;
@@ -60,6 +57,7 @@ export class SimState {
     this.failures = createPrng(seed, 'failures');
     this.signer = new UrlSigner(createPrng(seed, 'signing').hex(16));
     this.rebuildLimiters(opts.limits);
+    this.uploads = new UploadStore(opts.uploadDir);
     if (opts.taskFile !== undefined) {
       const { file, tasks } = TaskFile.open(opts.taskFile);
       this.taskFile = file;
@@ -85,7 +83,7 @@ export class SimState {
 
   update(partial: Partial<SimulatorOptions>): void {
     const { options, problems } = checkOptions(partial, 'code');
-    for (const k of ['port', 'host', 'seed', 'taskFile'] as const) {
+    for (const k of ['port', 'host', 'seed', 'taskFile', 'uploadDir'] as const) {
       if (options[k] !== undefined)
         problems.push({ key: k, expected: 'no change while running', found: 'a new value' });
     }

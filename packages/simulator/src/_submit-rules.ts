@@ -1,4 +1,4 @@
-import type { StoredUpload } from './_state.js';
+import type { StoredUpload, UploadLookup } from './_upload-store.js';
 import type { LimitOptions } from './types.js';
 
 /**
@@ -127,7 +127,7 @@ export function uploadHashOf(url: string): string | undefined {
 export function checkFrames(
   image: string,
   lastImage: string,
-  uploads: ReadonlyMap<string, StoredUpload>,
+  uploads: UploadLookup,
   limits: LimitOptions,
 ): { problems: string[]; frames: [StoredUpload, StoredUpload] | undefined } {
   const problems: string[] = [];

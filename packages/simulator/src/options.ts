@@ -48,6 +48,7 @@ export const DEFAULT_SIMULATOR_OPTIONS: Readonly<ResolvedSimulatorOptions> =
     render: 'fixture',
     requestLogLimit: 50_000,
     taskFile: undefined,
+    uploadDir: undefined,
   });
 
 /**

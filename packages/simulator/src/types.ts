@@ -182,6 +182,12 @@ export interface ResolvedSimulatorOptions {
    * state their times give. `flf2v run --simulator` keeps one in the run directory. @default undefined
    */
   taskFile: string | undefined;
+  /**
+   * Keep uploaded frames in this directory (`<sha256>.<png|jpg>`) and know them again after a restart, so that
+   * frame URLs handed out by an earlier process stay valid, as a real provider's do. `flf2v run --simulator`
+   * keeps one in the run directory. @default undefined
+   */
+  uploadDir: string | undefined;
 }
 
 /** Options as given: every field optional; groups (`timings`, `limits`, `responses`) merge field by field. */

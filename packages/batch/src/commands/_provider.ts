@@ -25,6 +25,8 @@ export interface ProviderPlace {
    * them. Without it, the embedded simulator forgets its tasks when the process ends.
    */
   simulatorTaskFile?: string;
+  /** Where the embedded simulator keeps uploaded frames, so their URLs stay valid for a resumed run. */
+  simulatorUploadDir?: string;
 }
 
 /**
@@ -45,6 +47,7 @@ export async function resolveProvider(
       port: 0,
       host: '127.0.0.1',
       ...(place.simulatorTaskFile === undefined ? {} : { taskFile: place.simulatorTaskFile }),
+      ...(place.simulatorUploadDir === undefined ? {} : { uploadDir: place.simulatorUploadDir }),
     });
     return { apiKey: SIMULATOR_KEY, baseUrl: simulator.url, simulator, close: () => simulator.close() };
   }

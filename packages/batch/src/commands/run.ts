@@ -126,10 +126,11 @@ export async function runCommand(manifest: string, raw: Record<string, unknown>)
     return EXIT.OK;
   }
   const outDir = resolveOutDir(plan, flags.out);
-  // The embedded simulator keeps its tasks beside the journal, so that the same command after a Ctrl-C or a
-  // crash resumes against the tasks it had submitted.
+  // The embedded simulator keeps its tasks and the frames uploaded to it beside the journal, so that the same
+  // command after a Ctrl-C or a crash resumes against the tasks and frame URLs it had.
   const provider = await resolveProvider(flags, process.env, {
     simulatorTaskFile: join(outDir, 'state', 'simulator-tasks.jsonl'),
+    simulatorUploadDir: join(outDir, 'state', 'simulator-uploads'),
   });
   const stop = new AbortController();
   const hard = new AbortController();

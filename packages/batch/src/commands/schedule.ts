@@ -51,10 +51,11 @@ export async function scheduleCommand(paths: string[], raw: Record<string, unkno
     return EXIT.USAGE;
   }
 
-  // With --simulator, the tasks the embedded simulator accepted outlive a restart of the schedule (kept in the
+  // With --simulator, the tasks and frames the embedded simulator accepted outlive a restart of the schedule (kept in the
   // first job's history root), so the firing that continues an interrupted run finds them.
   const provider = await resolveProvider(flags, process.env, {
     simulatorTaskFile: join(found.jobs[0]!.placement.root, '.simulator-tasks.jsonl'),
+    simulatorUploadDir: join(found.jobs[0]!.placement.root, '.simulator-uploads'),
   });
   const stop = new AbortController();
   const hard = new AbortController();

@@ -22,6 +22,7 @@ export async function simulatorCommand(opts: Record<string, unknown>): Promise<n
     if (typeof opts.key === 'string') options.key = opts.key;
     if (typeof opts.seed === 'number') options.seed = opts.seed;
     if (typeof opts.taskFile === 'string') options.taskFile = opts.taskFile;
+    if (typeof opts.uploadDir === 'string') options.uploadDir = opts.uploadDir;
     sim = await startSimulator(options);
   } catch (error) {
     const reason =

@@ -61,6 +61,7 @@ export interface LimiterOptions {
   /** Concurrency window: initial and largest size. @default 2 / 256 */
   initialWindow?: number;
   maxWindow?: number;
+  /** Monotonic ms. @default performance.now */
   now?: () => number;
 }
 
@@ -318,7 +319,8 @@ export class RateLimiter implements CallGate {
   private readonly classes: Record<CallClass, ClassLimiter>;
 
   constructor(options: LimiterOptions = {}) {
-    const now = options.now ?? Date.now;
+    // Monotonic: a sleep of the machine must not read as a long quiet epoch (see `clock.ts`).
+    const now = options.now ?? (() => performance.now());
     const o: Settings = {
       margin: options.margin ?? 0.02,
       maxMargin: options.maxMargin ?? 0.15,

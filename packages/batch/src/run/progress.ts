@@ -71,8 +71,12 @@ export class Progress {
     this.timer.unref();
   }
 
+  /**
+   * Tasks finished per second over the last minute of this session (monotonic: a sleep is not a slow minute).
+   * Resumed tasks that had finished while no session ran are left out: they were not this session's pace.
+   */
   private rate(c: ProgressCounts, now: number): number {
-    const done = c.succeeded + c.failed + c.unknown;
+    const done = c.succeeded + c.failed + c.unknown - this.runner.settledWhileAway;
     this.samples.push({ at: now, done });
     while (this.samples.length > 2 && now - this.samples[0]!.at > 60_000) this.samples.shift();
     const first = this.samples[0]!;
@@ -93,7 +97,7 @@ export class Progress {
   }
 
   private tick(): void {
-    const now = Date.now();
+    const now = performance.now();
     const c = countsOf(this.runner);
     const rate = this.rate(c, now);
     if (this.o.tty) {

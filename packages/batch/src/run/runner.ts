@@ -9,6 +9,7 @@ import type { ErrorRecord, FrameRecord, JournalRecord } from '../state/records.j
 import { submissionsOf, type TaskState } from '../state/run-state.js';
 import type { StateStore } from '../state/store.js';
 import { localIoError } from '../util/local-io.js';
+import { RunClock } from './clock.js';
 import { PollPlanner } from './poll-planner.js';
 import { Semaphore } from './semaphore.js';
 import type { UploadCache } from './upload-cache.js';
@@ -50,6 +51,8 @@ export interface RunnerOptions {
   /** Reuse uploaded frame URLs younger than this. @default 12 hours */
   uploadMaxAgeMs?: number;
   planner?: PollPlanner;
+  /** Session time (monotonic, sleeps and gaps between sessions excluded). @default a clock for this session */
+  clock?: RunClock;
   /** Concurrent calls per stage. */
   concurrency?: Partial<Record<'upload' | 'submit' | 'query' | 'download', number>>;
   /** After a stop request, how long calls in flight may take before they are aborted. @default 10_000 */
@@ -122,11 +125,21 @@ export class Runner {
   private readonly retrying = new Set<string>();
 
   private readonly o: Required<
-    Omit<RunnerOptions, 'maxInFlight' | 'maxVideos' | 'uploadCache' | 'planner' | 'concurrency'>
+    Omit<RunnerOptions, 'maxInFlight' | 'maxVideos' | 'uploadCache' | 'planner' | 'concurrency' | 'clock'>
   > &
     RunnerOptions;
   private readonly queues: Record<'upload' | 'submit' | 'query' | 'download', PQueue>;
   private readonly planner: PollPlanner;
+  private readonly clock: RunClock;
+  /** When each task this session submitted was accepted, on the session clock. Others were resumed. */
+  private readonly submittedAtMono = new Map<string, number>();
+  /**
+   * Resumed tasks found finished at their first poll: they finished while no session ran, so their completions
+   * say nothing about this session's pace (the ETA leaves them out).
+   */
+  settledWhileAway = 0;
+  /** Woken (a sleep of the machine was noticed): polls waiting for their time go now. */
+  private wakeController = new AbortController();
   /**
    * Tasks running at the provider. Limited by --max-in-flight when given; otherwise unlimited until the
    * provider refuses a submit because too many tasks run (a `concurrency` 429): the cap is then learned as the
@@ -136,8 +149,8 @@ export class Runner {
   private learnedCap = false;
   /** Tasks this session is polling: those known to be at the provider right now. */
   private atProvider = 0;
-  private lastCapRefusalAt = 0;
-  private lastCapRaiseAt = 0;
+  private lastCapRefusalAt = Number.NEGATIVE_INFINITY;
+  private lastCapRaiseAt = Number.NEGATIVE_INFINITY;
   private readonly uploads = new Map<string, Promise<string>>();
   /** Frames uploaded by this session (their URLs are certainly live). */
   private readonly freshUploads = new Set<string>();
@@ -169,8 +182,11 @@ export class Runner {
       download: new PQueue({ concurrency: c.download }),
     };
     this.planner = options.planner ?? new PollPlanner();
+    this.clock =
+      options.clock ??
+      new RunClock({ spans: options.store.state.sessionSpans, session: options.store.state.sessions });
     // Every pending call and pause listens on these two: thousands of listeners are expected, not a leak.
-    setMaxListeners(0, this.stopController.signal, this.abortController.signal);
+    setMaxListeners(0, this.stopController.signal, this.abortController.signal, this.wakeController.signal);
     this.slots = new Semaphore(options.maxInFlight ?? Number.POSITIVE_INFINITY);
     this.owners = new Map();
   }
@@ -189,6 +205,17 @@ export class Runner {
     this.stopController.abort();
     const timer = setTimeout(() => this.abortController.abort(), this.o.graceMs);
     timer.unref();
+  }
+
+  /**
+   * The machine slept (see `RunClock.checkSuspend`): tasks at the provider probably finished meanwhile, so every
+   * poll waiting for its planned time is made now, as on a resume.
+   */
+  wake(): void {
+    const woken = this.wakeController;
+    this.wakeController = new AbortController();
+    setMaxListeners(0, this.wakeController.signal);
+    woken.abort();
   }
 
   /** Abort everything now (second SIGINT). */
@@ -365,6 +392,17 @@ export class Runner {
     } catch {
       return false;
     }
+  }
+
+  /** Like `pause`, but a wake-up (see `wake`) ends it early; false when stopped. */
+  private async pollPause(ms: number): Promise<boolean> {
+    const wake = this.wakeController.signal;
+    try {
+      await sleep(ms, undefined, { signal: AbortSignal.any([this.stopController.signal, wake]) });
+    } catch {
+      // stopped, or woken
+    }
+    return !this.stopping;
   }
 
   // ---- upload ------------------------------------------------------------------------------------------------
@@ -553,6 +591,7 @@ export class Runner {
     try {
       // Deliberately not the stop signal: a submit on the wire is allowed to finish (see the header comment).
       const result = await this.o.client.submit(body, { signal: this.abortController.signal });
+      this.submittedAtMono.set(task.key, this.clock.now());
       this.append({
         t: 'submitted',
         key: task.key,
@@ -606,7 +645,7 @@ export class Runner {
   /** The provider refused a submit because too many tasks run: cap at what runs now (see `slots`). */
   private learnCap(): void {
     if (this.o.maxInFlight) return;
-    const now = Date.now();
+    const now = this.clock.now();
     // Several submits refused in one burst are one event: lower the cap once.
     if (now - this.lastCapRefusalAt < 1000) return;
     this.lastCapRefusalAt = now;
@@ -626,7 +665,7 @@ export class Runner {
 
   private probeCap(): void {
     if (!this.learnedCap) return;
-    const now = Date.now();
+    const now = this.clock.now();
     if (now - this.lastCapRefusalAt > this.o.capProbeMs && now - this.lastCapRaiseAt > this.o.capProbeMs) {
       this.lastCapRaiseAt = now;
       this.slots.setLimit(this.slots.limit + 1);
@@ -639,8 +678,12 @@ export class Runner {
     const taskId = task.taskId!;
     const bucket = PollPlanner.bucketOf(task.params);
     const seconds = task.params.duration * task.params.number_of_videos;
-    const submittedAt = task.submittedAt ? Date.parse(task.submittedAt) : Date.now();
-    const resumed = Date.now() - submittedAt > 1000;
+    // A task submitted by an earlier session is resumed: its clock is the session time since its submission (a
+    // pause between sessions does not count), and nothing about durations is learned from it, since it may
+    // have finished at any moment while no session was watching.
+    const ownMono = this.submittedAtMono.get(task.key);
+    const resumed = ownMono === undefined;
+    const submittedAt = ownMono ?? this.clock.monoAt(task.submittedAt ?? new Date().toISOString());
     let polls = 0;
     let previousPollMs = 0;
     let errors = 0;
@@ -649,13 +692,16 @@ export class Runner {
     let delay = resumed ? 0 : this.planner.firstDelayMs(bucket, seconds, urgentAtStart);
     this.live.set(task.key, 'queued');
     let releaseScout: (() => void) | undefined;
-    this.atProvider++;
+    // Counted as running at the provider once known to be: at once when submitted now, after its first poll
+    // when resumed (it may have finished long ago; a cap learned from it would be too high).
+    let counted = !resumed;
+    if (counted) this.atProvider++;
     let holding = true;
     // The task no longer runs at the provider (done, failed, stalled) or we are stopping: free its slot, once.
     const freeSlot = () => {
       if (!holding) return;
       holding = false;
-      this.atProvider--;
+      if (counted) this.atProvider--;
       this.slots.release();
       this.probeCap();
     };
@@ -669,15 +715,17 @@ export class Runner {
             if (!this.planner.hasEstimate) continue; // a scout gave up: try to take its place
             delay = Math.max(
               0,
-              submittedAt + this.planner.firstDelayMs(bucket, seconds, this.slots.waiting > 0) - Date.now(),
+              submittedAt +
+                this.planner.firstDelayMs(bucket, seconds, this.slots.waiting > 0) -
+                this.clock.now(),
             );
           }
         } else if (releaseScout && this.planner.hasEstimate) {
           releaseScout();
         }
-        if (delay > 0 && !(await this.pause(delay))) return;
+        if (delay > 0 && !(await this.pollPause(delay))) return;
         if (this.stopping) return;
-        const elapsed = Date.now() - submittedAt;
+        const elapsed = this.clock.now() - submittedAt;
         const status = await this.queues.query.add(async () => {
           if (this.stopping) return undefined;
           this.countCall(task.key);
@@ -689,7 +737,7 @@ export class Runner {
         });
         if (status === undefined) return;
         polls++;
-        const pollMs = Date.now() - submittedAt;
+        const pollMs = this.clock.now() - submittedAt;
         if (status instanceof Flf2vError || !('status' in status)) {
           if (status instanceof Flf2vError && isFatal(status)) throw status;
           const err = status instanceof Flf2vError ? errorRecord(status) : status;
@@ -710,11 +758,17 @@ export class Runner {
         }
         errors = 0;
         const complete = status.status === 'COMPLETED';
+        const ended = complete || status.status === 'FAILED' || status.status === 'CANCELED';
+        if (resumed && polls === 1 && ended) this.settledWhileAway++;
+        if (!ended && !counted) {
+          counted = true;
+          this.atProvider++;
+        }
         // An early (urgent) first poll says nothing about where the quantile should sit.
         if (polls === 1 && !resumed && !urgentAtStart)
           this.planner.observeFirstPoll(bucket, seconds, pollMs, complete);
         if (complete) {
-          this.planner.observeCompletion(bucket, seconds, previousPollMs, pollMs);
+          if (!resumed) this.planner.observeCompletion(bucket, seconds, previousPollMs, pollMs);
           // The provider's slot is free the moment it says COMPLETED: the next task need not wait for this
           // one's result query.
           freeSlot();

@@ -12,6 +12,7 @@ import type { StateStore } from '../state/store.js';
 import { localIoFailure } from '../util/local-io.js';
 import { createRunLogger, type RunLogger } from '../util/logger.js';
 import { TOOL_VERSION } from '../version.js';
+import { RunClock } from './clock.js';
 import { RateLimiter } from './limiter.js';
 import { Progress, type ProgressOptions } from './progress.js';
 import { Runner, type RunOutcome } from './runner.js';
@@ -126,7 +127,9 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     const uploadCache = o.noUploadCache
       ? undefined
       : await openUploadCache({ dir: o.cacheDir, baseUrl: o.baseUrl });
+    const clock = new RunClock({ spans: store.state.sessionSpans, session });
     const runner = new Runner({
+      clock,
       plan: o.plan,
       outDir: o.outDir,
       store,
@@ -178,6 +181,28 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
       refreshTimer.unref();
     };
     scheduleRefresh(0);
+    // Heartbeats bound this session's span if it is killed; a sleep of the machine is journaled (it is not
+    // session time) and wakes the pipeline, as a resume would.
+    let lastBeat = clock.now();
+    const heartbeat = setInterval(() => {
+      const sleptMs = clock.checkSuspend();
+      if (sleptMs === 0 && clock.now() - lastBeat < HEARTBEAT_MS) return;
+      lastBeat = clock.now();
+      try {
+        store!.append({
+          t: 'heartbeat',
+          at: new Date().toISOString(),
+          ...(sleptMs > 0 ? { suspendedMs: Math.round(sleptMs) } : {}),
+        });
+      } catch {
+        // the journal failed: the runner stops on its own next append
+      }
+      if (sleptMs > 0) {
+        logger.info({ sleptMs: Math.round(sleptMs) }, 'the machine slept; polling running tasks now');
+        runner.wake();
+      }
+    }, HEARTBEAT_CHECK_MS);
+    heartbeat.unref();
     const progress = o.progress ? new Progress(runner, o.progress) : undefined;
     progress?.start();
 
@@ -187,6 +212,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     } finally {
       stopped = true;
       clearTimeout(refreshTimer);
+      clearInterval(heartbeat);
       progress?.stop();
       o.signal?.removeEventListener('abort', onStop);
       o.abortHard?.removeEventListener('abort', onAbort);
@@ -247,6 +273,11 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     await lock.release();
   }
 }
+
+/** A killed session's span is known to within this (see `SessionSpan`). */
+const HEARTBEAT_MS = 60_000;
+/** How often the session looks for a sleep of the machine. */
+const HEARTBEAT_CHECK_MS = 5_000;
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/i;
 

@@ -108,6 +108,12 @@ export type JournalRecord =
       at: string;
       reason: 'retry-failed' | 'resubmit-failed' | 'resubmit-unknown';
     }
+  /**
+   * The session is still running (about once a minute), so that a later session can tell how long a killed one
+   * ran. `suspendedMs`: just before this record the machine slept (the wall clock moved that much further than
+   * the process's monotonic clock); that time is not session time (see `SessionSpan`).
+   */
+  | { t: 'heartbeat'; at: string; suspendedMs?: number }
   /** Request counters of session `session`, written when it ends. */
   | {
       t: 'stats';

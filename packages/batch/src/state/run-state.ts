@@ -59,6 +59,18 @@ export interface UploadState {
   at: string;
 }
 
+/**
+ * When a session ran, by the wall clock: from its `session` record to its last record (a killed session's
+ * heartbeats bound it within about a minute). `suspended`: time the machine slept inside the span, by the `at` of
+ * the heartbeat that noticed it. Time outside every span, and suspended time, is time no session was running:
+ * nothing learned from time may count it (see `run/clock.ts`).
+ */
+export interface SessionSpan {
+  start: string;
+  end: string;
+  suspended?: Record<string, number>;
+}
+
 export interface StateHeader {
   job: string;
   manifestHash: string;
@@ -97,11 +109,16 @@ export class RunState {
   limits: { submitRpm?: number; queryRpm?: number; maxInFlight?: number } = {};
   /** The provider of the latest session that recorded one. */
   provider?: ProviderIdentity;
+  /** When each session ran (see `SessionSpan`). */
+  readonly sessionSpans = new Map<number, SessionSpan>();
+  /** The session that records without a session number belong to: the latest `session` record applied. */
+  private spanOwner?: number;
   /** Records applied since the state was created (replayed + appended): drives compaction. */
   records = 0;
 
   apply(rec: JournalRecord): void {
     this.records++;
+    this.extendSpan(rec);
     switch (rec.t) {
       case 'header':
         this.header = {
@@ -121,6 +138,8 @@ export class RunState {
           this.limits = rec.limits ?? {};
           if (rec.provider) this.provider = rec.provider;
         }
+        return;
+      case 'heartbeat':
         return;
       case 'stats':
         this.statsBySession.set(rec.session, { ...emptyStats(), ...rec.stats });
@@ -231,6 +250,25 @@ export class RunState {
     }
   }
 
+  /** Stretch the span of the session a record belongs to up to the record's time (idempotent). */
+  private extendSpan(rec: JournalRecord): void {
+    if (rec.t === 'header') return;
+    const n = rec.t === 'session' ? rec.n : rec.t === 'stats' ? rec.session : this.spanOwner;
+    if (rec.t === 'session') this.spanOwner = rec.n;
+    if (n === undefined) return;
+    const span = this.sessionSpans.get(n);
+    if (!span) {
+      this.sessionSpans.set(n, { start: rec.at, end: rec.at });
+    } else {
+      if (rec.t === 'session' && rec.at < span.start) span.start = rec.at;
+      if (rec.at > span.end) span.end = rec.at;
+    }
+    if (rec.t === 'heartbeat' && rec.suspendedMs) {
+      const s = this.sessionSpans.get(n)!;
+      s.suspended = { ...s.suspended, [rec.at]: rec.suspendedMs };
+    }
+  }
+
   /** How the latest session ended: `interrupted` also when it was killed without a word. */
   get lastSessionEnd(): 'finished' | 'interrupted' | undefined {
     if (this.sessions === 0) return undefined;
@@ -278,6 +316,7 @@ export class RunState {
       manifest: this.manifest,
       limits: this.limits,
       ...(this.provider ? { provider: this.provider } : {}),
+      spans: [...this.sessionSpans.entries()].map(([n, span]) => ({ n, ...span })),
     };
   }
 
@@ -297,6 +336,9 @@ export class RunState {
     state.manifest = snapshot.manifest;
     state.limits = snapshot.limits ?? {};
     state.provider = snapshot.provider;
+    for (const { n, ...span } of snapshot.spans ?? []) state.sessionSpans.set(n, span);
+    // Records after a snapshot belong to the session that compacted (the latest one).
+    if (snapshot.sessions > 0) state.spanOwner = snapshot.sessions;
     return state;
   }
 }
@@ -320,4 +362,6 @@ export interface StateSnapshot {
   manifest?: string;
   limits?: { submitRpm?: number; queryRpm?: number; maxInFlight?: number };
   provider?: ProviderIdentity;
+  /** Absent in snapshots written before heartbeats existed: those sessions' spans are unknown (counted as not running). */
+  spans?: ({ n: number } & SessionSpan)[];
 }
