@@ -1,8 +1,9 @@
-import { Flf2vError } from '@flf2v/core/rules';
+import { type ApiErrorCode, Flf2vError } from '@flf2v/core/rules';
 
 /**
- * Codes raised by @flf2v/batch, on top of core's API codes. `retryable` is false for all of them: they need a
- * person (fix the manifest, wait for the other runner, repair the directory).
+ * Codes raised by @flf2v/batch, on top of core's API codes (`ApiErrorCode`). `retryable` is false for all of
+ * them: they need a person (fix the manifest, wait for the other runner, repair the directory) or say what
+ * became of a task. Only codes that are raised are declared here.
  */
 export type BatchErrorCode =
   /** Bad command-line usage: unknown option, malformed number, missing argument. */
@@ -20,16 +21,17 @@ export type BatchErrorCode =
    * against the real provider (or the reverse). Nothing is sent; choose another --out.
    */
   | 'E_OTHER_PROVIDER'
-  /** A task ran past the task timeout; it keeps its taskId and is polled again on resume. */
-  | 'E_TASK_STALLED'
   /** The submit outcome is unknown (killed or timed out mid-request): not re-sent without --resubmit-unknown. */
   | 'E_SUBMIT_UNKNOWN'
-  /** --max-videos would be exceeded. */
-  | 'E_BUDGET'
-  /** The run was interrupted (SIGINT/SIGTERM) before the task finished. */
-  | 'E_INTERRUPTED';
+  /** The provider reports the task FAILED or CANCELED. Final for that taskId; --retry-failed sends it again. */
+  | 'E_TASK_FAILED'
+  /** Something flf2v did not expect (a bug): the task (or the run) stops with it. Please report it. */
+  | 'E_INTERNAL';
 
-export class BatchError extends Flf2vError {
+/** Every code an flf2v error can carry: core's and this package's. Reports and the journal hold these. */
+export type ErrorCode = ApiErrorCode | BatchErrorCode;
+
+export class BatchError extends Flf2vError<BatchErrorCode> {
   constructor(code: BatchErrorCode, message: string, options: { cause?: unknown } = {}) {
     super(code, message, { retryable: false, cause: options.cause });
     this.name = 'BatchError';
@@ -38,4 +40,12 @@ export class BatchError extends Flf2vError {
 
 export function usageError(message: string): BatchError {
   return new BatchError('E_USAGE', message);
+}
+
+/** An error that is not one of ours, as the `E_INTERNAL` it means (its message kept, the key never in it). */
+export function internalError(error: unknown): Flf2vError<ErrorCode> {
+  if (error instanceof Flf2vError) return error as Flf2vError<ErrorCode>;
+  return new BatchError('E_INTERNAL', error instanceof Error ? error.message : String(error), {
+    cause: error,
+  });
 }

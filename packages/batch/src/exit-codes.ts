@@ -23,7 +23,6 @@ export function exitCodeFor(code: string | undefined): ExitCode {
     case 'E_OTHER_PROVIDER':
     case 'E_INVALID_REQUEST':
       return EXIT.USAGE;
-    case 'E_INTERRUPTED':
     case 'E_ABORTED':
       return EXIT.INTERRUPTED;
     default:

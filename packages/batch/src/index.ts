@@ -1,4 +1,4 @@
-export { BatchError, type BatchErrorCode, usageError } from './errors.js';
+export { BatchError, type BatchErrorCode, type ErrorCode, usageError } from './errors.js';
 export { EXIT, type ExitCode, exitCodeFor } from './exit-codes.js';
 export {
   formatPlanSummary,
@@ -24,8 +24,10 @@ export type {
   TaskParams,
 } from './manifest/types.js';
 export { type LimiterOptions, RateLimiter } from './run/limiter.js';
+export { type LiveStage, LiveView, type ProgressCounts } from './run/live-view.js';
+export { Pipeline, type PipelineOptions, type RunOutcome } from './run/pipeline/driver.js';
+export { TASK_POLICY, type Verdict, verdictOf } from './run/policy.js';
 export { PollPlanner, type PollPlannerOptions } from './run/poll-planner.js';
-export { Runner, type RunnerOptions, type RunOutcome } from './run/runner.js';
 export { runSession, type SessionOptions, type SessionResult } from './run/session.js';
 export { buildSummary } from './run/summary.js';
 export { discoverJobs, type JobDiscovery } from './schedule/jobs.js';

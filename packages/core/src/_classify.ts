@@ -1,6 +1,6 @@
+import { type Envelope, findTaskId } from './_envelope.js';
 import { apiError, type Exchange } from './_exchange.js';
 import type { HttpResponse } from './_http.js';
-import { findTaskId } from './_parse.js';
 import { redactText } from './redact.js';
 import { parseRetryAfter } from './retry-after.js';
 
@@ -20,8 +20,6 @@ export interface Classifier {
 function limitOf(c: Classifier, message: string | undefined): 'rate' | 'concurrency' {
   return message && c.isConcurrencyLimit?.(message) ? 'concurrency' : 'rate';
 }
-
-export type Envelope = Record<string, unknown>;
 
 /** The provider's human message in an error body, whatever it calls the field. */
 export function providerMessage(body: unknown): string | undefined {

@@ -1,4 +1,4 @@
-import { ApiError, type ApiErrorCode, type EndpointName } from './errors.js';
+import { ApiError, type ApiErrorCode, type EndpointName, isTransient } from './errors.js';
 import { redactError, redactText } from './redact.js';
 import type { CallClass } from './types.js';
 
@@ -39,16 +39,6 @@ export class Exchange {
  */
 export type Delivery = 'not-sent' | 'refused' | 'maybe';
 
-/** Codes worth another attempt of the same call: the condition may clear by itself. */
-const TRANSIENT: ReadonlySet<string> = new Set([
-  'E_RATE_LIMITED',
-  'E_SERVER',
-  'E_NETWORK',
-  'E_TIMEOUT',
-  'E_BAD_RESPONSE',
-  'E_DOWNLOAD',
-]);
-
 export interface FailureDetail {
   status?: number;
   body?: string;
@@ -75,7 +65,7 @@ export function apiError(
 ): ApiError {
   const maybeCreated = ex.endpoint === 'submit' ? delivery === 'maybe' : undefined;
   const retryable =
-    detail.retryable ?? (code === 'E_URL_EXPIRED' || (TRANSIENT.has(code) && maybeCreated !== true));
+    detail.retryable ?? (code === 'E_URL_EXPIRED' || (isTransient(code) && maybeCreated !== true));
   let message = `${ex.endpoint} (${ex.method} ${ex.path}): ${what}`;
   if (maybeCreated) message += '; the task may have been created, so the request was not re-sent';
   const secrets = ex.secrets;
@@ -97,8 +87,4 @@ export function apiError(
     },
     { retryable, cause: detail.cause === undefined ? undefined : redactError(detail.cause, secrets) },
   );
-}
-
-export function isTransient(code: string): boolean {
-  return TRANSIENT.has(code);
 }

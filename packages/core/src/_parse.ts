@@ -1,4 +1,4 @@
-import type { Envelope } from './_classify.js';
+import { type Envelope, findTaskId, first, isObj, pick } from './_envelope.js';
 import { apiError, type Exchange } from './_exchange.js';
 import type { ApiError } from './errors.js';
 import { parseProviderTimestamp } from './timestamp.js';
@@ -10,35 +10,8 @@ import type { ResultUrls, StatusResult, SubmitResult, TaskStatus, UploadResult }
  * spellings) and otherwise fails with `E_BAD_RESPONSE` naming what it expected.
  */
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** `data` itself, or its first element when it is an array. */
-function first(v: unknown): unknown {
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function pick(o: unknown, keys: readonly string[]): unknown {
-  if (!isObj(o)) return undefined;
-  for (const k of keys) if (o[k] !== undefined && o[k] !== null && o[k] !== '') return o[k];
-  return undefined;
-}
-
 function badShape(ex: Exchange, expected: string, text: string): ApiError {
   return apiError(ex, 'E_BAD_RESPONSE', `expected ${expected}`, 'maybe', { status: ex.status, body: text });
-}
-
-const TASK_ID_KEYS = ['taskId', 'task_id', 'taskID', 'id'];
-
-/** The task id anywhere a provider is likely to put it: `data.taskId`, `data[0].taskId`, top level. */
-export function findTaskId(env: Envelope): string | undefined {
-  const id = pick(first(env.data), TASK_ID_KEYS) ?? pick(env, ['taskId', 'task_id']);
-  if (typeof id === 'string' && id.trim() !== '') return id.trim();
-  if (typeof id === 'number' && Number.isFinite(id)) return String(id);
-  return undefined;
 }
 
 export function parseSubmit(ex: Exchange, env: Envelope, text: string): SubmitResult {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiError, type Exchange, isTransient } from './_exchange.js';
-import { ApiError } from './errors.js';
+import { apiError, type Exchange } from './_exchange.js';
+import { ApiError, isStruggling, isTransient } from './errors.js';
 import type { RetryOptions } from './options.js';
 import type { AttemptEvent, CallGate, CallOutcome, Logger } from './types.js';
 
@@ -135,7 +135,8 @@ export async function withRetry<T>(
       rateLimited: api?.code === 'E_RATE_LIMITED',
       retryAfterMs,
       limit: api?.limit,
-      transient: api?.code === 'E_SERVER' || api?.code === 'E_NETWORK' || api?.code === 'E_TIMEOUT',
+      // An outage is the breaker's business; a 429 is paced by its own pause.
+      outage: api !== undefined && api.code !== 'E_RATE_LIMITED' && isStruggling(api.code),
     });
     let delayMs: number | undefined;
     // A submit refused because too many tasks run needs one of them to finish, which only the caller sees

@@ -1,5 +1,6 @@
-import { type Classifier, type Envelope, readEnvelope } from './_classify.js';
+import { type Classifier, readEnvelope } from './_classify.js';
 import { createDispatchers } from './_dispatcher.js';
+import type { Envelope } from './_envelope.js';
 import { apiError, Exchange } from './_exchange.js';
 import { sendOnce } from './_http.js';
 import { buildUploadPayload } from './_multipart.js';

@@ -4,7 +4,10 @@
  * API key (see `redact.ts`).
  */
 
-/** Codes raised by @flf2v/core. Packages above add their own codes (E_MANIFEST, E_LOCKED, …). */
+/**
+ * Codes raised by @flf2v/core. Packages above add their own (`BatchErrorCode` in @flf2v/batch: E_MANIFEST,
+ * E_LOCKED, E_TASK_FAILED, …) as subclasses of `Flf2vError` bound to their union.
+ */
 export type ApiErrorCode =
   /** 401/403 from the API: the key is missing, wrong or not allowed. Permanent. */
   | 'E_AUTH'
@@ -26,8 +29,6 @@ export type ApiErrorCode =
   | 'E_INVALID_REQUEST'
   /** A result URL was refused (403/404/410): query the result again for fresh URLs. */
   | 'E_URL_EXPIRED'
-  /** The provider reports the task FAILED or CANCELED. Permanent for that taskId. */
-  | 'E_TASK_FAILED'
   /** A download finished but its bytes do not match what the server announced. Transient. */
   | 'E_DOWNLOAD'
   /** The caller aborted (AbortSignal). */
@@ -45,11 +46,16 @@ export interface Flf2vErrorOptions {
   cause?: unknown;
 }
 
-export class Flf2vError extends Error {
-  readonly code: string;
+/**
+ * The base of every error flf2v raises. `C` is the union of codes the raising package declares: core's own
+ * errors are `Flf2vError<ApiErrorCode>`, and `new Flf2vError('E_WHATEVER', …)` does not compile — a package with
+ * more codes declares them in its own union and subclass (`BatchError`).
+ */
+export class Flf2vError<C extends string = ApiErrorCode> extends Error {
+  readonly code: C;
   readonly retryable: boolean;
 
-  constructor(code: string, message: string, options: Flf2vErrorOptions) {
+  constructor(code: NoInfer<C>, message: string, options: Flf2vErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'Flf2vError';
     this.code = code;
@@ -143,8 +149,35 @@ export class ApiError extends Flf2vError {
   }
 }
 
-export function isFlf2vError(error: unknown, code?: string): error is Flf2vError {
+export function isFlf2vError(error: unknown, code?: string): error is Flf2vError<string> {
   return error instanceof Flf2vError && (code === undefined || error.code === code);
+}
+
+/**
+ * The provider is struggling — over its rate (429), failing (5xx), unreachable, or too slow to answer: worth
+ * waiting for, and never the task's fault. The one definition the client's retries, the rate limiter's breaker
+ * and the run's task policy share.
+ */
+export const STRUGGLING_CODES: ReadonlySet<string> = new Set<ApiErrorCode>([
+  'E_RATE_LIMITED',
+  'E_SERVER',
+  'E_NETWORK',
+  'E_TIMEOUT',
+]);
+
+/** Worth another attempt of the same call: the provider is struggling, or an answer arrived broken. */
+export const TRANSIENT_CODES: ReadonlySet<string> = new Set<ApiErrorCode>([
+  ...(STRUGGLING_CODES as ReadonlySet<ApiErrorCode>),
+  'E_BAD_RESPONSE',
+  'E_DOWNLOAD',
+]);
+
+export function isStruggling(code: string): boolean {
+  return STRUGGLING_CODES.has(code);
+}
+
+export function isTransient(code: string): boolean {
+  return TRANSIENT_CODES.has(code);
 }
 
 export function truncate(text: string, max: number): string {

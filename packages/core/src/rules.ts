@@ -9,7 +9,11 @@ export {
   Flf2vError,
   type Flf2vErrorOptions,
   isFlf2vError,
+  isStruggling,
+  isTransient,
   localIoHint,
+  STRUGGLING_CODES,
+  TRANSIENT_CODES,
 } from './errors.js';
 export {
   type CoerceOptions,

@@ -76,8 +76,8 @@ export interface CallOutcome {
   retryAfterMs?: number;
   /** For 429s: a request-rate limit, or a cap on tasks running at once (see `ApiError.limit`). */
   limit?: 'rate' | 'concurrency';
-  /** The attempt failed in a way that says the provider is struggling: 5xx, a broken connection, a timeout. */
-  transient?: boolean;
+  /** The attempt failed in a way that says the provider is down or failing: 5xx, a broken connection, a timeout (a 429 is `rateLimited`). */
+  outage?: boolean;
 }
 
 /**

@@ -5,8 +5,8 @@ import { formatPlanSummary, formatProblems, planToJson } from '../manifest/forma
 import { expandOutTemplate } from '../manifest/out.js';
 import { loadPlan } from '../manifest/plan.js';
 import type { JobLimits, Plan } from '../manifest/types.js';
-import { formatDuration } from '../run/progress.js';
 import { runSession, type SessionResult } from '../run/session.js';
+import { formatDuration } from '../util/format.js';
 import { onStopSignals } from '../util/stop-signals.js';
 import { resolveProvider } from './_provider.js';
 

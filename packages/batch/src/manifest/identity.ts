@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { TASK_TYPE } from '@flf2v/core/rules';
+import { type GenerationInput, type GenerationRequest, TASK_TYPE } from '@flf2v/core/rules';
 import type { FrameRef, TaskParams } from './types.js';
 
 /**
@@ -21,21 +21,41 @@ export function canonicalJson(value: Record<string, unknown>): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(value[k])}`).join(',')}}`;
 }
 
+/**
+ * What a task sends, as the request body: the one definition the submit and the task key are both made from.
+ * `image` and `lastImage` are the frames' URLs (for the key: their identities, `sha256:…` or `url:…`). Fields
+ * left at the API's defaults are left out, as the provider documents them (API.md §1).
+ */
+export function generationRequest(params: TaskParams, image: string, lastImage: string): GenerationRequest {
+  const input: GenerationInput = {
+    image,
+    last_image: lastImage,
+    prompt: params.prompt,
+    resolution: params.resolution,
+    duration: params.duration,
+  };
+  if (params.negative_prompt !== undefined) input.negative_prompt = params.negative_prompt;
+  if (params.aspect_ratio !== undefined) input.aspect_ratio = params.aspect_ratio;
+  if (params.number_of_videos !== 1) input.number_of_videos = params.number_of_videos;
+  const body: GenerationRequest = { selected_model: params.selected_model, task_type: TASK_TYPE, input };
+  if (params.need_expand_prompt !== undefined) body.need_expand_prompt = params.need_expand_prompt;
+  return body;
+}
+
+/** sha256 (hex) of what `generationRequest` sends, with each frame's content instead of its URL. */
 export function taskKey(params: TaskParams, image: FrameRef, lastImage: FrameRef): string {
+  const { input, need_expand_prompt, ...top } = generationRequest(
+    params,
+    frameIdentity(image),
+    frameIdentity(lastImage),
+  );
   const sent = {
     v: KEY_VERSION,
-    selected_model: params.selected_model,
-    task_type: TASK_TYPE,
-    image: frameIdentity(image),
-    last_image: frameIdentity(lastImage),
-    prompt: params.prompt,
-    negative_prompt: params.negative_prompt,
-    resolution: params.resolution,
-    aspect_ratio: params.aspect_ratio,
-    duration: params.duration,
-    number_of_videos: params.number_of_videos,
-    // Absent and false send the same request.
-    need_expand_prompt: params.need_expand_prompt ?? false,
+    ...top,
+    ...input,
+    // A default left out and the default written send the same request.
+    number_of_videos: input.number_of_videos ?? 1,
+    need_expand_prompt: need_expand_prompt ?? false,
   };
   return createHash('sha256').update(canonicalJson(sent)).digest('hex');
 }

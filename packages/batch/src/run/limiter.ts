@@ -210,7 +210,7 @@ class ClassLimiter {
         if (outcome.rateLimited) this.trial.limited++;
       }
     }
-    if (outcome.transient) {
+    if (outcome.outage) {
       this.failuresInRow++;
       if (this.failuresInRow >= this.o.breakerAfter) {
         const pause = this.o.breakerPauseMs * 2 ** Math.min(this.failuresInRow - this.o.breakerAfter, 16);

@@ -1,4 +1,6 @@
-import type { Runner } from './runner.js';
+import type { RunState } from '../state/run-state.js';
+import { formatDuration } from '../util/format.js';
+import type { LiveView, ProgressCounts } from './live-view.js';
 
 /**
  * Progress on stderr: on a terminal a bar redrawn in place (counts by state, rate, ETA); elsewhere (CI, cron,
@@ -12,58 +14,24 @@ export interface ProgressOptions {
   lineEveryMs?: number;
   /** @default 250 */
   redrawEveryMs?: number;
-}
-
-export interface ProgressCounts {
-  total: number;
-  succeeded: number;
-  failed: number;
-  unknown: number;
-  running: number;
-  downloading: number;
-  waiting: number;
-  parked: number;
-}
-
-export function countsOf(runner: Runner): ProgressCounts {
-  const { phases, live } = runner.snapshot();
-  const total = Object.values(phases).reduce((a, b) => a + b, 0);
-  const succeeded = phases.succeeded ?? 0;
-  const failed = phases.failed ?? 0;
-  const unknown = phases.unknown ?? 0;
-  const running = (phases.submitted ?? 0) - (live.stalled ?? 0);
-  const downloading = phases.completed ?? 0;
-  const parked = (live.budget ?? 0) + (live.stalled ?? 0);
-  return {
-    total,
-    succeeded,
-    failed,
-    unknown,
-    running,
-    downloading,
-    parked,
-    waiting: Math.max(0, total - succeeded - failed - unknown - running - downloading - parked),
-  };
-}
-
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return '?';
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  /** Monotonic ms (a sleep of the machine is not a slow minute). @default performance.now */
+  now?: () => number;
 }
 
 export class Progress {
   private timer?: NodeJS.Timeout;
   private readonly samples: { at: number; done: number }[] = [];
-  private lastLineAt = 0;
+  private lastLineAt = Number.NEGATIVE_INFINITY;
   private drawn = false;
+  private readonly now: () => number;
 
   constructor(
-    private readonly runner: Runner,
+    private readonly view: LiveView,
+    private readonly state: RunState,
     private readonly o: ProgressOptions,
-  ) {}
+  ) {
+    this.now = o.now ?? (() => performance.now());
+  }
 
   start(): void {
     const every = this.o.tty ? (this.o.redrawEveryMs ?? 250) : 1000;
@@ -72,11 +40,12 @@ export class Progress {
   }
 
   /**
-   * Tasks finished per second over the last minute of this session (monotonic: a sleep is not a slow minute).
-   * Resumed tasks that had finished while no session ran are left out: they were not this session's pace.
+   * Tasks finished per second over the last minute of this session. Resumed tasks that had finished while no
+   * session ran are left out: they were not this session's pace.
    */
-  private rate(c: ProgressCounts, now: number): number {
-    const done = c.succeeded + c.failed + c.unknown - this.runner.settledWhileAway;
+  rate(c: ProgressCounts): number {
+    const now = this.now();
+    const done = c.succeeded + c.failed + c.unknown - this.view.settledWhileAway;
     this.samples.push({ at: now, done });
     while (this.samples.length > 2 && now - this.samples[0]!.at > 60_000) this.samples.shift();
     const first = this.samples[0]!;
@@ -97,17 +66,16 @@ export class Progress {
   }
 
   private tick(): void {
-    const now = performance.now();
-    const c = countsOf(this.runner);
-    const rate = this.rate(c, now);
+    const c = this.view.counts(this.state);
+    const rate = this.rate(c);
     if (this.o.tty) {
       const width = 24;
       const filled = c.total ? Math.round((width * (c.succeeded + c.failed + c.unknown)) / c.total) : 0;
       const bar = `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}]`;
       this.o.stream.write(`\r\x1b[2K${bar} ${this.line(c, rate)}`);
       this.drawn = true;
-    } else if (now - this.lastLineAt >= (this.o.lineEveryMs ?? 5000)) {
-      this.lastLineAt = now;
+    } else if (this.now() - this.lastLineAt >= (this.o.lineEveryMs ?? 5000)) {
+      this.lastLineAt = this.now();
       this.o.stream.write(`flf2v: ${this.line(c, rate)}\n`);
     }
   }

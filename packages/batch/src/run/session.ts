@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { type Client, createClient, Flf2vError } from '@flf2v/core';
 import { type RunSummary, writeReports } from '@flf2v/reporter';
-import { BatchError } from '../errors.js';
+import { BatchError, internalError } from '../errors.js';
 import { EXIT, type ExitCode, exitCodeFor } from '../exit-codes.js';
 import type { JobLimits, Plan } from '../manifest/types.js';
 import { openFileStore } from '../state/file-store.js';
@@ -14,14 +14,14 @@ import { createRunLogger, type RunLogger } from '../util/logger.js';
 import { TOOL_VERSION } from '../version.js';
 import { RunClock } from './clock.js';
 import { RateLimiter } from './limiter.js';
+import { Pipeline, type RunOutcome } from './pipeline/driver.js';
 import { Progress, type ProgressOptions } from './progress.js';
-import { Runner, type RunOutcome } from './runner.js';
 import { SessionStats } from './stats.js';
 import { buildSummary } from './summary.js';
 import { openUploadCache } from './upload-cache.js';
 
 /**
- * One runner session on a run directory: lock, state, client, pipeline, periodic reports, final report.
+ * One pipeline session on a run directory: lock, state, client, pipeline, periodic reports, final report.
  * Used by `flf2v run` and by `flf2v schedule` for each firing. Never sends anything for an invalid plan: the
  * caller validates first.
  */
@@ -51,8 +51,6 @@ export interface SessionOptions {
   /** Aborting it asks the session to stop (first SIGINT); `abortHard` (second) stops at once. */
   signal?: AbortSignal;
   abortHard?: AbortSignal;
-  /** Options passed through to the runner (tests and benchmarks). */
-  runner?: Partial<ConstructorParameters<typeof Runner>[0]>;
   /** Upload cache directory (defaults to the user cache dir). */
   cacheDir?: string;
   /** Keep the upload cache out of it entirely. */
@@ -128,7 +126,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
       ? undefined
       : await openUploadCache({ dir: o.cacheDir, baseUrl: o.baseUrl });
     const clock = new RunClock({ spans: store.state.sessionSpans, session });
-    const runner = new Runner({
+    const pipeline = new Pipeline({
       clock,
       plan: o.plan,
       outDir: o.outDir,
@@ -141,11 +139,10 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
       retryFailed: o.retryFailed,
       taskTimeoutMs: o.taskTimeoutMs,
       uploadCache,
-      ...o.runner,
     });
-    const onStop = () => runner.stop();
-    const onAbort = () => runner.abort();
-    if (o.signal?.aborted) runner.stop();
+    const onStop = () => pipeline.stop();
+    const onAbort = () => pipeline.abort();
+    if (o.signal?.aborted) pipeline.stop();
     o.signal?.addEventListener('abort', onStop, { once: true });
     o.abortHard?.addEventListener('abort', onAbort, { once: true });
 
@@ -160,7 +157,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
         stats: statsJournaled ? store!.state.stats : stats.total(store!.state.stats),
         startedAt: store!.state.firstSessionAt,
         finishedAt,
-        view: runner,
+        view: pipeline.live,
       });
     // Refresh the reports while running. The interval stretches with the render time (10,000 tasks take a few
     // hundred ms) so that reporting stays a small share of the run's CPU.
@@ -195,20 +192,20 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
           ...(sleptMs > 0 ? { suspendedMs: Math.round(sleptMs) } : {}),
         });
       } catch {
-        // the journal failed: the runner stops on its own next append
+        // the journal failed: the pipeline stops on its own next append
       }
       if (sleptMs > 0) {
         logger.info({ sleptMs: Math.round(sleptMs) }, 'the machine slept; polling running tasks now');
-        runner.wake();
+        pipeline.wake();
       }
     }, HEARTBEAT_CHECK_MS);
     heartbeat.unref();
-    const progress = o.progress ? new Progress(runner, o.progress) : undefined;
+    const progress = o.progress ? new Progress(pipeline.live, store.state, o.progress) : undefined;
     progress?.start();
 
     let outcome: RunOutcome;
     try {
-      outcome = await runner.run();
+      outcome = await pipeline.run();
     } finally {
       stopped = true;
       clearTimeout(refreshTimer);
@@ -241,7 +238,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
       await store.flush();
       statsJournaled = true;
     } catch (error) {
-      outcome = { ...outcome, fatal: outcome.fatal ?? asFatal(error) };
+      outcome = { ...outcome, fatal: outcome.fatal ?? internalError(error) };
     }
     await refreshing;
     const summary = summarize(outcome.interrupted || outcome.fatal ? 'interrupted' : 'finished', finishedAt);
@@ -250,7 +247,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     } catch (error) {
       const failure = localIoFailure(`cannot write the reports in ${o.outDir}`, error) ?? error;
       logger.error({ err: String(error) }, 'cannot write the reports');
-      outcome = { ...outcome, fatal: outcome.fatal ?? asFatal(failure) };
+      outcome = { ...outcome, fatal: outcome.fatal ?? internalError(failure) };
     }
 
     const planKeys = new Set(o.plan.tasks.map((t) => t.key));
@@ -314,10 +311,4 @@ function checkSameProvider(outDir: string, state: RunState, now: ProviderIdentit
       `${before.kind === 'simulator' ? "A rehearsal's tasks and videos are not real ones" : "The provider's tasks cannot be polled at a simulator"}: ` +
       'nothing was sent. Choose another --out (or delete the rehearsal directory to start over).',
   );
-}
-
-function asFatal(error: unknown): Flf2vError {
-  return error instanceof Flf2vError
-    ? error
-    : new Flf2vError('E_INTERNAL', String(error), { retryable: false, cause: error });
 }

@@ -1,20 +1,14 @@
 import { relative, sep } from 'node:path';
-import { computeTotals, type RunSummary, type TaskOutcome, type TaskSummary } from '@flf2v/reporter';
+import { computeTotals, type RunSummary, type TaskSummary } from '@flf2v/reporter';
 import type { FrameRecord, RequestStats } from '../state/records.js';
 import { type RunState, submissionsOf, type TaskState } from '../state/run-state.js';
 import { TOOL_VERSION } from '../version.js';
+import { LiveView } from './live-view.js';
 
 /**
  * Map the run state (plus, during a run, what each task is doing right now) into the reporter's plain model.
  * URLs lose their query strings: signed URLs are credentials, and they expire anyway.
  */
-
-export interface LiveView {
-  live?: ReadonlyMap<string, string>;
-  progress?: ReadonlyMap<string, number>;
-  calls?: ReadonlyMap<string, number>;
-  removed?: ReadonlySet<string>;
-}
 
 export interface SummaryContext {
   outDir: string;
@@ -24,30 +18,21 @@ export interface SummaryContext {
   stats: RequestStats;
   startedAt?: string;
   finishedAt?: string;
+  /** What a running pipeline's tasks are doing; none for a directory read from its state alone. */
   view?: LiveView;
 }
+
+/** The view of a directory no pipeline is running on: the state says everything. */
+const AT_REST = new LiveView();
 
 export function stripQuery(url: string): string {
   const q = url.search(/[?#]/);
   return q < 0 ? url : url.slice(0, q);
 }
 
-function outcomeOf(task: TaskState): TaskOutcome {
-  switch (task.phase) {
-    case 'succeeded':
-      return 'succeeded';
-    case 'failed':
-      return 'failed';
-    case 'unknown':
-      return 'unknown';
-    default:
-      return 'pending';
-  }
-}
-
-function stageOf(task: TaskState, view: LiveView | undefined): string {
-  const live = view?.live?.get(task.key);
-  if (view?.removed?.has(task.key) && task.phase !== 'succeeded') return 'removed';
+function stageOf(task: TaskState, view: LiveView): string {
+  const live = view.stageOf(task.key);
+  if (view.removed.has(task.key) && task.phase !== 'succeeded') return 'removed';
   if (live) return live === 'queued' && task.phase === 'planned' ? 'planned' : live;
   if (task.stalledAt && task.phase === 'submitted') return 'stalled';
   switch (task.phase) {
@@ -68,16 +53,14 @@ function thumbnail(frame: FrameRecord, outDir: string): string | undefined {
   return relative(outDir, frame.path).split(sep).join('/');
 }
 
-export function taskSummary(task: TaskState, outDir: string, view?: LiveView): TaskSummary {
+export function taskSummary(task: TaskState, outDir: string, view: LiveView = AT_REST): TaskSummary {
   const p = task.params;
   const summary: TaskSummary = {
     id: task.id,
     key: task.key,
-    // An intent whose POST is on the wire right now is pending, not unknown.
-    status:
-      task.phase === 'unknown' && view?.live?.get(task.key) === 'submitting' ? 'pending' : outcomeOf(task),
+    status: view.outcomeOf(task),
     stage: stageOf(task, view),
-    attempts: Math.max(task.attempts, view?.calls?.get(task.key) ?? 0),
+    attempts: view.attemptsOf(task),
     submissions: submissionsOf(task),
     timings: {
       queuedAt: task.plannedAt,
@@ -104,13 +87,13 @@ export function taskSummary(task: TaskState, outDir: string, view?: LiveView): T
   };
   if (task.taskId) summary.taskId = task.taskId;
   if (task.error) summary.error = { ...task.error };
-  const progress = view?.progress?.get(task.key);
+  const progress = view.progressOf(task.key);
   if (progress !== undefined) summary.progress = progress;
   return summary;
 }
 
 export function buildSummary(ctx: SummaryContext): RunSummary {
-  const { state, view } = ctx;
+  const { state, view = AT_REST } = ctx;
   const tasks = [...state.tasks.values()].map((t) => taskSummary(t, ctx.outDir, view));
   const now = new Date().toISOString();
   const s = ctx.stats;
@@ -135,7 +118,7 @@ export function buildSummary(ctx: SummaryContext): RunSummary {
       },
       rateLimited: s.rateLimited,
       retries: s.retries,
-      removedTasks: view?.removed?.size ?? 0,
+      removedTasks: view.removed.size,
       ...(ctx.runState !== 'running' && state.lastSessionError
         ? { stoppedBy: { ...state.lastSessionError } }
         : {}),

@@ -10,7 +10,7 @@ export function videoPath(
   task: TaskState,
   index: number,
   count: number,
-  idOwners: Map<string, string>,
+  idOwners: ReadonlyMap<string, string>,
 ): string {
   const existing = task.videos[index];
   if (existing) return existing.path;

@@ -1,4 +1,4 @@
-import { formatDuration } from '../run/progress.js';
+import { formatDuration } from '../util/format.js';
 import { escapeHtml } from './_html.js';
 import type { FiringState, HistoryEntry, HistoryIndex } from './types.js';
 

@@ -1,5 +1,5 @@
 import { displayPath } from '../manifest/location.js';
-import { formatDuration } from '../run/progress.js';
+import { formatDuration } from '../util/format.js';
 import type { HeldTask } from './incremental.js';
 import { fromRoot } from './out-dir.js';
 import type { HistoryEntry, ScheduledJob } from './types.js';

@@ -3,10 +3,14 @@
  * once (the reducer in `run-state.ts` is idempotent), which keeps compaction and crash recovery simple.
  */
 
+import type { Duration, Resolution } from '@flf2v/core/rules';
+import type { ErrorCode } from '../errors.js';
+
 export const JOURNAL_FORMAT_VERSION = 1;
 
+/** An error as journaled and reported (journals of earlier versions may hold codes no longer raised). */
 export interface ErrorRecord {
-  code: string;
+  code: ErrorCode;
   message: string;
   retryable: boolean;
 }
@@ -23,13 +27,14 @@ export interface FrameRecord {
   url?: string;
 }
 
+/** A task's parameters as planned (validated before they were journaled). */
 export interface TaskParamsRecord {
   selected_model: string;
   prompt: string;
   negative_prompt?: string;
-  resolution: string;
+  resolution: Resolution;
   aspect_ratio?: string;
-  duration: number;
+  duration: Duration;
   number_of_videos: number;
   need_expand_prompt?: boolean;
 }
@@ -122,7 +127,7 @@ export type JournalRecord =
       stats: RequestStats;
       state: 'finished' | 'interrupted';
       /** The error that stopped the session before its work was done (a wrong key, a full disk). */
-      stoppedBy?: { code: string; message: string; retryable: boolean };
+      stoppedBy?: ErrorRecord;
     };
 
 export interface RequestStats {

@@ -190,7 +190,7 @@ describe('RateLimiter', () => {
 
   it('pauses a class after failures in a row that say the provider is down (breaker), until one succeeds', async () => {
     const limiter = new RateLimiter({ breakerAfter: 3, breakerPauseMs: 500 });
-    const down: CallOutcome = { status: 503, rateLimited: false, transient: true };
+    const down: CallOutcome = { status: 503, rateLimited: false, outage: true };
     limiter.settle('download', down);
     limiter.settle('download', down);
     expect(limiter.snapshot('download').pausedUntil).toBe(0);

@@ -10,7 +10,7 @@ import { lifecycle, planned } from '../state/_fixtures.js';
 import { planOf, runDirWith, task, tempDir } from './_helpers.js';
 
 const AT = '2026-11-23T00:00:01.000Z';
-const ERR = { code: 'E_X', message: 'x', retryable: false };
+const ERR = { code: 'E_SUBMIT_UNKNOWN' as const, message: 'x', retryable: false };
 
 describe('earlier runs of a job', () => {
   it("reads a run directory's succeeded and still-open keys from its journal, read-only", async () => {
