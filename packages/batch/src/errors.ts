@@ -27,7 +27,15 @@ export type BatchErrorCode =
   /** --max-videos would be exceeded. */
   | 'E_BUDGET'
   /** The run was interrupted (SIGINT/SIGTERM) before the task finished. */
-  | 'E_INTERRUPTED';
+  | 'E_INTERRUPTED'
+  /** ffmpeg or ffprobe is not installed (not on PATH, or FFMPEG_PATH/FFPROBE_PATH is not an executable). */
+  | 'E_FFMPEG_MISSING'
+  /** ffmpeg failed while joining clips; the message carries the end of what it said. */
+  | 'E_FFMPEG_FAILED'
+  /** A clip ffprobe cannot read, cut short, or without a video stream. */
+  | 'E_CLIP_INVALID'
+  /** A shot of the film has no video to join: it failed, is still pending or unknown, or its file is gone. */
+  | 'E_FILM_INCOMPLETE';
 
 export class BatchError extends Flf2vError {
   constructor(code: BatchErrorCode, message: string, options: { cause?: unknown } = {}) {
