@@ -15,8 +15,13 @@ const RENDER_TIMEOUT_MS = 30_000;
 /** The clip's longer side, px: small enough to render in a fraction of a second, large enough to watch. */
 const LONG_SIDE = 320;
 const FPS = 24;
+/**
+ * One colour description whatever the frames are (a JPEG decodes as full-range, centre-sited chroma; a PNG as
+ * neither): clips of one storyboard then share their codec setup and join without re-encoding.
+ */
+const COLOR = 'setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709';
 /** Part of every cache file name: a change to the recipe below must never serve clips made by the old one. */
-const RECIPE = 'v2';
+const RECIPE = 'v3';
 
 /**
  * The optional `render: 'ffmpeg'`: a clip of the task's duration that moves from the first frame to the last
@@ -119,7 +124,7 @@ export class ClipRenderer {
     // the window pans across the canvas once.
     const cw = even(w * 1.1);
     const ch = even(h * 1.1);
-    const prep = `scale=${cw}:${ch}:force_original_aspect_ratio=increase,crop=${cw}:${ch},setsar=1,fps=${FPS},format=yuv420p`;
+    const prep = `scale=${cw}:${ch}:force_original_aspect_ratio=increase:out_range=tv:out_color_matrix=bt709,crop=${cw}:${ch},setsar=1,fps=${FPS},format=yuv420p`;
     const fade = Math.max(0.5, durationS - 1);
     await this.exec([
       '-hide_banner',
@@ -129,8 +134,9 @@ export class ClipRenderer {
       ...['-loop', '1', '-framerate', String(FPS), '-t', String(durationS), '-i', b],
       '-filter_complex',
       `[0:v]${prep}[a];[1:v]${prep}[b];[a][b]xfade=transition=fade:duration=${fade}:offset=0.5,` +
-        `crop=${w}:${h}:x='(in_w-out_w)*t/${durationS}':y='(in_h-out_h)/2',format=yuv420p`,
+        `crop=${w}:${h}:x='(in_w-out_w)*t/${durationS}':y='(in_h-out_h)/2',format=yuv420p,${COLOR}`,
       ...['-t', String(durationS), '-an', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '26'],
+      ...['-chroma_sample_location', 'left'],
       ...['-pix_fmt', 'yuv420p', '-movflags', '+faststart', '-f', 'mp4', '-y', out],
     ]);
   }
