@@ -37,29 +37,21 @@ export function filmOrder(tasks: readonly TaskSummary[]): FilmOrder {
   if (anchor === undefined) return { shots: [], leftOut: [] };
   const chain = [anchor];
   const used = new Set(chain);
-  for (;;) {
-    const head = chain[0]!;
-    const before = pick(
-      live.filter((t) => !used.has(t) && last(t) === first(head)),
-      rank(head),
-      rank,
-      'before',
-    );
-    if (!before) break;
-    chain.unshift(before);
-    used.add(before);
-  }
-  for (;;) {
-    const tail = chain.at(-1)!;
-    const after = pick(
-      live.filter((t) => !used.has(t) && first(t) === last(tail)),
-      rank(tail),
-      rank,
-      'after',
-    );
-    if (!after) break;
-    chain.push(after);
-    used.add(after);
+  for (const side of ['before', 'after'] as const) {
+    for (;;) {
+      const end = side === 'before' ? chain[0]! : chain.at(-1)!;
+      const joins = (t: TaskSummary) => (side === 'before' ? last(t) === first(end) : first(t) === last(end));
+      const next = pick(
+        live.filter((t) => !used.has(t) && joins(t)),
+        rank(end),
+        rank,
+        side,
+      );
+      if (!next) break;
+      if (side === 'before') chain.unshift(next);
+      else chain.push(next);
+      used.add(next);
+    }
   }
   if (chain.length > 1 && first(chain[0]!) === last(chain.at(-1)!)) {
     const start = chain.reduce((best, t, i) => (rank(t) < rank(chain[best]!) ? i : best), 0);
