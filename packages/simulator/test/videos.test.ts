@@ -229,7 +229,7 @@ describe('render: ffmpeg', () => {
     },
   );
 
-  it.runIf(hasFfprobe())('a restored task serves the same rendered video', async () => {
+  it.runIf(hasFfprobe())('a restored task serves its rendered video', async () => {
     const dir = await tempDir();
     const options = {
       render: 'ffmpeg' as const,
@@ -248,5 +248,15 @@ describe('render: ffmpeg', () => {
     const after = (await bytesOf(v!)).bytes;
     expect(sha(after)).toBe(sha(before));
     expect(probe(after).width).toBe(320);
+    await restarted.close();
+
+    // Without the cached clip, the frames kept in uploadDir render it again.
+    const uploadDir = join(dir, 'uploads');
+    const kept = await start({ ...options, uploadDir, renderCacheDir: join(dir, 'renders-2') });
+    const keptId = await renderTask(kept, png(64, 36, 23), png(64, 36, 24));
+    await kept.close();
+    const again = await start({ ...options, uploadDir, renderCacheDir: join(dir, 'renders-3') });
+    const [k] = await urlsOf(again, keptId);
+    expect(probe((await bytesOf(k!)).bytes)).toMatchObject({ width: 320, duration: expect.closeTo(5, 1) });
   });
 });
