@@ -29,7 +29,7 @@ export async function filmCommand(dir: string, opts: Record<string, unknown>): P
       `the tasks of ${dir} are not a storyboard: none starts on the frame another ends on, so they have no order to join them in`,
     );
   }
-  const clips = await clipsOf(shots, summary.run.outDir, dir, summary.run.manifest);
+  const clips = await clipsOf(shots, outDir, dir, summary.run.manifest);
   const tools = await findFfmpeg();
 
   const out = typeof opts.out === 'string' ? resolve(opts.out) : join(outDir, 'film.mp4');

@@ -30,19 +30,26 @@ export function filmOrder(tasks: readonly TaskSummary[]): FilmOrder {
   });
   const rank = (t: TaskSummary) => idPosition.get(t.id)! * tasks.length + position.get(t)!;
 
-  const live = tasks.filter(
-    (t, i) => !tasks.some((u, j) => j > i && u.id === t.id && (first(u) === first(t) || last(u) === last(t))),
+  const versions = groupBy(tasks, (t) => t.id);
+  const live = tasks.filter((t) =>
+    versions
+      .get(t.id)!
+      .every((u) => position.get(u)! <= position.get(t)! || (first(u) !== first(t) && last(u) !== last(t))),
   );
   const anchor = live.at(-1);
   if (anchor === undefined) return { shots: [], leftOut: [] };
+  // In listing order, so that `pick` finds the nearest candidate by a scan.
+  const listed = [...live].sort((a, b) => rank(a) - rank(b));
+  const starting = groupBy(listed, first);
+  const ending = groupBy(listed, last);
   const chain = [anchor];
   const used = new Set(chain);
   for (const side of ['before', 'after'] as const) {
     for (;;) {
       const end = side === 'before' ? chain[0]! : chain.at(-1)!;
-      const joins = (t: TaskSummary) => (side === 'before' ? last(t) === first(end) : first(t) === last(end));
+      const joining = side === 'before' ? ending.get(first(end)) : starting.get(last(end));
       const next = pick(
-        live.filter((t) => !used.has(t) && joins(t)),
+        (joining ?? []).filter((t) => !used.has(t)),
         rank(end),
         rank,
         side,
@@ -60,7 +67,10 @@ export function filmOrder(tasks: readonly TaskSummary[]): FilmOrder {
   return { shots: chain, leftOut: live.filter((t) => !used.has(t)) };
 }
 
-/** Of the shots that could continue the chain, the one listed closest `side` of `at`; else the nearest wrap. */
+/**
+ * Of the shots that could continue the chain (in listing order), the one listed closest `side` of `at`; else
+ * the nearest wrap.
+ */
 function pick(
   candidates: TaskSummary[],
   at: number,
@@ -68,7 +78,16 @@ function pick(
   side: 'before' | 'after',
 ): TaskSummary | undefined {
   if (candidates.length <= 1) return candidates[0];
-  const sorted = [...candidates].sort((a, b) => rank(a) - rank(b));
-  if (side === 'after') return sorted.find((t) => rank(t) > at) ?? sorted[0];
-  return sorted.findLast((t) => rank(t) < at) ?? sorted.at(-1);
+  if (side === 'after') return candidates.find((t) => rank(t) > at) ?? candidates[0];
+  return candidates.findLast((t) => rank(t) < at) ?? candidates.at(-1);
+}
+
+function groupBy(tasks: readonly TaskSummary[], by: (t: TaskSummary) => string): Map<string, TaskSummary[]> {
+  const groups = new Map<string, TaskSummary[]>();
+  for (const t of tasks) {
+    const group = groups.get(by(t));
+    if (group) group.push(t);
+    else groups.set(by(t), [t]);
+  }
+  return groups;
 }
