@@ -162,7 +162,7 @@ export class ClipRenderer {
 }
 
 /** The clip's size: the first frame's aspect ratio, longer side `LONG_SIDE`, both even (yuv420p needs it). */
-export function clipSize(width: number, height: number): [number, number] {
+function clipSize(width: number, height: number): [number, number] {
   return width >= height
     ? [LONG_SIDE, Math.max(2, even((LONG_SIDE * height) / width))]
     : [Math.max(2, even((LONG_SIDE * width) / height)), LONG_SIDE];
