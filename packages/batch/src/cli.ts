@@ -164,6 +164,16 @@ Exit codes:
     });
 
   program
+    .command('film')
+    .description("join a storyboard run's shots, in order, into one video with ffmpeg")
+    .argument('<dir>', 'run directory')
+    .option('--out <file>', 'where to write the film (default: <dir>/film.mp4)')
+    .action(async (dir: string, opts: Record<string, unknown>) => {
+      const { filmCommand } = await import('./commands/film.js');
+      process.exitCode = await filmCommand(dir, opts);
+    });
+
+  program
     .command('simulator')
     .description('start the local provider stand-in and print its base URL')
     .option('--port <n>', 'port to listen on (default: the config file, else 0 = any free port)', port)

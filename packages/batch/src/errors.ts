@@ -26,7 +26,17 @@ export type BatchErrorCode =
   /** The provider reports the task FAILED or CANCELED. Final for that taskId; --retry-failed sends it again. */
   | 'E_TASK_FAILED'
   /** Something flf2v did not expect (a bug): the task (or the run) stops with it. Please report it. */
-  | 'E_INTERNAL';
+  | 'E_INTERNAL'
+  /** A command was interrupted (SIGINT/SIGTERM) before it finished (`flf2v film`: nothing half-written is left). */
+  | 'E_INTERRUPTED'
+  /** ffmpeg or ffprobe is not installed (not on PATH, or FFMPEG_PATH/FFPROBE_PATH is not an executable). */
+  | 'E_FFMPEG_MISSING'
+  /** ffmpeg failed while joining clips; the message carries the end of what it said. */
+  | 'E_FFMPEG_FAILED'
+  /** A clip ffprobe cannot read, cut short, or without a video stream. */
+  | 'E_CLIP_INVALID'
+  /** A shot of the film has no video to join: it failed, is still pending or unknown, or its file is gone. */
+  | 'E_FILM_INCOMPLETE';
 
 /** Every code an flf2v error can carry: core's and this package's. Reports and the journal hold these. */
 export type ErrorCode = ApiErrorCode | BatchErrorCode;

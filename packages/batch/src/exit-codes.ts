@@ -2,7 +2,7 @@
 export const EXIT = {
   /** Every task succeeded (or: the command did what it was asked). */
   OK: 0,
-  /** The run finished but some tasks failed or are unknown/pending. */
+  /** The run finished but some tasks failed or are unknown/pending (for `film`: a shot has no usable video). */
   TASKS_FAILED: 1,
   /** Invalid manifest or usage, or the run directory is locked by another runner. Nothing was sent. */
   USAGE: 2,
@@ -24,7 +24,11 @@ export function exitCodeFor(code: string | undefined): ExitCode {
     case 'E_INVALID_REQUEST':
       return EXIT.USAGE;
     case 'E_ABORTED':
+    case 'E_INTERRUPTED':
       return EXIT.INTERRUPTED;
+    case 'E_FILM_INCOMPLETE':
+    case 'E_CLIP_INVALID':
+      return EXIT.TASKS_FAILED;
     default:
       return EXIT.CONFIG;
   }

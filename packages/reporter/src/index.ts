@@ -5,6 +5,7 @@ export { renderJunit } from './junit.js';
 export { reportSchema } from './schema.js';
 export { computeTotals } from './totals.js';
 export type {
+  FilmSummary,
   RunMeta,
   RunSummary,
   TaskError,

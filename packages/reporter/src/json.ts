@@ -5,6 +5,6 @@ import type { RunSummary } from './types.js';
  * keys are written in schema order so that `schemaVersion` is the first thing a reader sees.
  */
 export function renderJson(summary: RunSummary): string {
-  const { run, totals, tasks } = summary;
-  return `${JSON.stringify({ schemaVersion: 1, run, totals, tasks }, null, 2)}\n`;
+  const { run, totals, film, tasks } = summary;
+  return `${JSON.stringify({ schemaVersion: 1, run, totals, film, tasks }, null, 2)}\n`;
 }

@@ -10,7 +10,25 @@ export interface RunSummary {
   schemaVersion: 1;
   run: RunMeta;
   totals: Totals;
+  /** A storyboard's film, once `flf2v film` has joined its shots. */
+  film?: FilmSummary;
   tasks: TaskSummary[];
+}
+
+/** The shots of a storyboard joined into one video (`flf2v film`). */
+export interface FilmSummary {
+  /** Relative to the run directory (absolute when the film was written outside it), e.g. `film.mp4`. */
+  path: string;
+  /** When the film was made. */
+  createdAt: string;
+  /** Seconds, as ffprobe reads the film. */
+  duration: number;
+  bytes: number;
+  sha256: string;
+  /** `copy`: the clips joined as they are; `reencode`: encoded again to the first clip's format. */
+  method: 'copy' | 'reencode';
+  /** The shots in film order: the task, the video used (relative to the run directory), its seconds. */
+  shots: { id: string; key: string; path: string; sha256: string; duration: number }[];
 }
 
 export interface Totals {

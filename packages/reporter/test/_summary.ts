@@ -259,3 +259,23 @@ export function bulkSummary(n: number): RunSummary {
     tasks,
   };
 }
+
+/** A film of three of the realistic summary's shots, with names that need escaping and encoding. */
+export function filmOf(summary: RunSummary): NonNullable<RunSummary['film']> {
+  const shots = summary.tasks.filter((t) => t.videos.length > 0).slice(0, 3);
+  return {
+    path: 'films/<day> #1.mp4',
+    createdAt: '2025-05-14T22:00:00.000Z',
+    duration: 15,
+    bytes: 123_456,
+    sha256: sha('film'),
+    method: 'copy',
+    shots: shots.map((t) => ({
+      id: t.id,
+      key: t.key,
+      path: t.videos[0]!.path,
+      sha256: t.videos[0]!.sha256,
+      duration: 5,
+    })),
+  };
+}

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { renderHtml } from '../src/index.js';
-import { bulkSummary, CHINESE_PROMPT, HOSTILE_MESSAGE, realisticSummary, SCRIPT_PROMPT } from './_summary.js';
+import {
+  bulkSummary,
+  CHINESE_PROMPT,
+  filmOf,
+  HOSTILE_MESSAGE,
+  realisticSummary,
+  SCRIPT_PROMPT,
+} from './_summary.js';
 
 function embedded(html: string, id: string): unknown {
   const m = new RegExp(`<script type="application/json" id="${id}">([^<]*)</script>`).exec(html);
@@ -38,6 +45,20 @@ describe('renderHtml', () => {
     expect(page).toMatch(/<p class="note stopped" role="alert">Stopped by <code>E_LOCAL_IO<\/code>: /);
     expect(page).not.toContain('<img src=x');
     expect(renderHtml(realisticSummary('interrupted'))).not.toContain('note stopped');
+  });
+
+  it('shows the film, when there is one, as a player and its shots in order', () => {
+    const summary = realisticSummary();
+    const film = filmOf(summary);
+    const page = renderHtml({ ...summary, film });
+    expect(page).toContain('<video controls preload="metadata" src="films/%3Cday%3E%20%231.mp4"');
+    expect(page).not.toContain('<day>');
+    const links = [...page.matchAll(/<ol class="film-shots">(.*?)<\/ol>/g)][0]![1]!.match(
+      /href="#task=[^"]+"/g,
+    );
+    expect(links).toEqual(film.shots.map((s) => `href="#${new URLSearchParams({ task: s.id })}"`));
+    expect(page).toContain('3 shot(s) · 15.0 s · 123 KB · joined without re-encoding');
+    expect(html).not.toContain('id="film"');
   });
 
   it('reloads only while the run is going', () => {

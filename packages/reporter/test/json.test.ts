@@ -1,7 +1,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { computeTotals, type RunSummary, renderJson, reportSchema } from '../src/index.js';
-import { bulkSummary, CHINESE_PROMPT, realisticSummary, SCRIPT_PROMPT } from './_summary.js';
+import { bulkSummary, CHINESE_PROMPT, filmOf, realisticSummary, SCRIPT_PROMPT } from './_summary.js';
 
 function validator() {
   const ajv = new Ajv2020({ allErrors: true, strict: true });
@@ -39,6 +39,16 @@ describe('renderJson', () => {
     expect(validate(JSON.parse(renderJson(summary)))).toBe(true);
     const bad = JSON.parse(renderJson(summary));
     bad.run.stoppedBy = { code: 'E_LOCAL_IO' };
+    expect(validate(bad)).toBe(false);
+  });
+
+  it('accepts a film, after the totals, and refuses one missing its facts', () => {
+    const summary = realisticSummary();
+    const text = renderJson({ ...summary, film: filmOf(summary) });
+    expect(validate(JSON.parse(text))).toBe(true);
+    expect(Object.keys(JSON.parse(text))).toEqual(['schemaVersion', 'run', 'totals', 'film', 'tasks']);
+    const bad = JSON.parse(text);
+    delete bad.film.sha256;
     expect(validate(bad)).toBe(false);
   });
 

@@ -25,6 +25,7 @@ const TOP_KEYS = [
   'failureRate',
   'faults',
   'render',
+  'renderCacheDir',
   'requestLogLimit',
   'taskFile',
   'uploadDir',
@@ -114,6 +115,8 @@ export function checkOptions(input: unknown, source: 'code' | 'yaml'): CheckedOp
   if ('failureRate' in raw) set('failureRate', c.fraction('failureRate', raw.failureRate));
   if ('faults' in raw) set('faults', checkFaults(c, raw.faults));
   if ('render' in raw) set('render', c.oneOf('render', raw.render, ['fixture', 'ffmpeg'] as const));
+  if ('renderCacheDir' in raw)
+    set('renderCacheDir', raw.renderCacheDir === null ? null : c.text('renderCacheDir', raw.renderCacheDir));
   if ('requestLogLimit' in raw) set('requestLogLimit', c.int('requestLogLimit', raw.requestLogLimit, 0));
   if ('taskFile' in raw) set('taskFile', c.text('taskFile', raw.taskFile));
   if ('uploadDir' in raw) set('uploadDir', c.text('uploadDir', raw.uploadDir));

@@ -24,7 +24,7 @@ export async function handleVideo(sim: SimState, ex: Exchange, path: string, que
   if (!task || index >= task.numberOfVideos || sim.tasks.view(task, now).state !== 'COMPLETED') {
     return sendJson(sim.ledger, ex, 404, { code: CODE.NOT_FOUND, message: 'no such video' });
   }
-  const { body, sha256 } = await sim.videoBytes(taskId, index);
+  const { body, sha256 } = await sim.videoBytes(task, index);
   const sent = sendRanged(sim, ex, body, { 'content-type': 'video/mp4', etag: `"${sha256.slice(0, 32)}"` });
   const intact = ex.after === undefined && ex.req.method !== 'HEAD';
   if (sent !== undefined && intact) sim.ledger.videoServed(taskId, index, sha256, body.length, sent === 206);

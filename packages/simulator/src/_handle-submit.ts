@@ -79,8 +79,8 @@ export async function handleSubmit(sim: SimState, ex: Exchange): Promise<void> {
   const task = createTask(sim, key, submission, now);
   const frames = frameCheck?.frames;
   task.frames = frames ? [frames[0].sha256, frames[1].sha256] : undefined;
-  if (sim.opts.render === 'ffmpeg' && frames)
-    sim.renders.set(task.id, sim.renderer.render(frames[0], frames[1]));
+  // Started now, so that the clip is ready by the time the task completes.
+  if (frames) sim.renderFor(task, frames);
   const bodyHash = submissionBodyHash(body);
   sim.ledger.submissionAccepted({ taskId: task.id, bodyHash, at: now, key });
   sim.ledger.taskCreated(key);
@@ -118,6 +118,7 @@ function createTask(sim: SimState, key: string, s: Submission, now: number): Tas
         ? 'generation failed: simulated random failure'
         : undefined,
     numberOfVideos: s.numberOfVideos,
+    duration: s.duration,
     frames: undefined,
   };
 }

@@ -4,7 +4,7 @@ import { FaultPlan } from './_faults.js';
 import { LedgerRecorder } from './_ledger.js';
 import { uniqueVideo } from './_mp4.js';
 import { createPrng, type Prng } from './_prng.js';
-import { CrossfadeRenderer } from './_render.js';
+import { ClipRenderer, type Frame } from './_render.js';
 import { UrlSigner } from './_signing.js';
 import { TaskFile } from './_task-file.js';
 import { type Task, TaskBook } from './_tasks.js';
@@ -30,9 +30,9 @@ export class SimState {
   readonly jitter: Prng;
   readonly failures: Prng;
   readonly signer: UrlSigner;
-  readonly renderer = new CrossfadeRenderer();
-  /** Rendered crossfades by task id (render: 'ffmpeg' only). */
-  readonly renders = new Map<string, Promise<Buffer | undefined>>();
+  readonly renderer: ClipRenderer;
+  /** Rendered clips by task id (render: 'ffmpeg' only). */
+  private readonly renders = new Map<string, Promise<Buffer | undefined>>();
   /** Timers of delayed (slow) responses, cleared on close. */
   readonly timers = new Set<NodeJS.Timeout>();
   baseUrl = '';
@@ -56,6 +56,7 @@ export class SimState {
     this.jitter = createPrng(seed, 'jitter');
     this.failures = createPrng(seed, 'failures');
     this.signer = new UrlSigner(createPrng(seed, 'signing').hex(16));
+    this.renderer = new ClipRenderer(opts.renderCacheDir);
     this.rebuildLimiters(opts.limits);
     this.uploads = new UploadStore(opts.uploadDir);
     if (opts.taskFile !== undefined) {
@@ -83,7 +84,7 @@ export class SimState {
 
   update(partial: Partial<SimulatorOptions>): void {
     const { options, problems } = checkOptions(partial, 'code');
-    for (const k of ['port', 'host', 'seed', 'taskFile', 'uploadDir'] as const) {
+    for (const k of ['port', 'host', 'seed', 'taskFile', 'uploadDir', 'renderCacheDir'] as const) {
       if (options[k] !== undefined)
         problems.push({ key: k, expected: 'no change while running', found: 'a new value' });
     }
@@ -99,9 +100,26 @@ export class SimState {
       this.ledger.resizeLog(this.opts.requestLogLimit);
   }
 
-  /** The bytes of a result video: the fixture (or a rendered crossfade) plus a box that makes them unique. */
-  async videoBytes(taskId: string, index: number): Promise<{ body: Buffer; sha256: string }> {
-    const rendered = await this.renders.get(taskId);
+  /**
+   * With `render: 'ffmpeg'`, the clip of a task whose frames are known: rendered from `frames` (just
+   * uploaded), or for a task restored from the task file, taken from the render cache by its frames' hashes
+   * (or rendered again when `uploadDir` still holds both frames).
+   */
+  renderFor(task: Task, frames?: readonly [Frame, Frame]): Promise<Buffer | undefined> | undefined {
+    if (this.opts.render !== 'ffmpeg' || task.frames === undefined) return undefined;
+    let clip = this.renders.get(task.id);
+    if (clip === undefined) {
+      const [a, b] = frames ?? task.frames.map((sha) => this.uploads.get(sha));
+      clip = this.renderer.clip(task.frames, task.duration, a && b ? [a, b] : undefined);
+      this.renders.set(task.id, clip);
+    }
+    return clip;
+  }
+
+  /** The bytes of a result video: the fixture (or a rendered clip) plus a box that makes them unique. */
+  async videoBytes(task: Task, index: number): Promise<{ body: Buffer; sha256: string }> {
+    const taskId = task.id;
+    const rendered = await this.renderFor(task);
     const body = uniqueVideo(rendered ?? this.fixture, taskId, index);
     const k = `${taskId}/${index}`;
     let sha256 = this.videoShas.get(k);

@@ -5,8 +5,8 @@ import type { Task } from './_tasks.js';
 /**
  * Accepted tasks as JSON lines, so that a restarted simulator takes back the tasks its clients still hold ids
  * for. Each line is appended with one write as the task is accepted; a line cut short by a kill is skipped
- * when the file is read back. The frames (and so an ffmpeg render) are not kept: a restored task's videos are
- * the fixture.
+ * when the file is read back. The frames' hashes and the duration are kept, not the frames: a restored task
+ * serves its rendered clip when the render cache has it (or `uploadDir` has both frames), else the fixture.
  */
 
 interface TaskLine {
@@ -18,6 +18,9 @@ interface TaskLine {
   outcome: 'COMPLETED' | 'FAILED';
   failMessage?: string;
   numberOfVideos: number;
+  /** Absent in lines written before renders were kept. */
+  duration?: number;
+  frames?: [string, string];
 }
 
 export class TaskFile {
@@ -59,6 +62,8 @@ export class TaskFile {
       outcome: task.outcome,
       ...(task.failMessage === undefined ? {} : { failMessage: task.failMessage }),
       numberOfVideos: task.numberOfVideos,
+      duration: task.duration,
+      ...(task.frames === undefined ? {} : { frames: task.frames }),
     };
     appendFileSync(this.fd, `${JSON.stringify(line)}\n`);
   }
@@ -101,6 +106,13 @@ function parseLine(line: string): Task | undefined {
     outcome: v.outcome,
     failMessage: typeof v.failMessage === 'string' ? v.failMessage : undefined,
     numberOfVideos: v.numberOfVideos,
-    frames: undefined,
+    duration: finite(v.duration) ? v.duration : 5,
+    frames: isHashPair(v.frames) ? v.frames : undefined,
   };
+}
+
+function isHashPair(v: unknown): v is [string, string] {
+  return (
+    Array.isArray(v) && v.length === 2 && v.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))
+  );
 }

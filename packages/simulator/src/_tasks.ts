@@ -16,6 +16,8 @@ export interface Task {
   outcome: 'COMPLETED' | 'FAILED';
   failMessage: string | undefined;
   numberOfVideos: number;
+  /** Seconds of video asked for (5, 6 or 8): a rendered clip lasts that long. */
+  duration: number;
   /** Upload hashes of the two frames, when both were uploaded here (for the optional render). */
   frames: [string, string] | undefined;
 }

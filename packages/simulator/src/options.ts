@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { checkOptions } from './_check-options.js';
 import { SimulatorConfigError } from './errors.js';
 import type { ResolvedSimulatorOptions, SimulatorOptions } from './types.js';
@@ -46,6 +48,7 @@ export const DEFAULT_SIMULATOR_OPTIONS: Readonly<ResolvedSimulatorOptions> =
     failureRate: 0,
     faults: [],
     render: 'fixture',
+    renderCacheDir: join(tmpdir(), 'flf2v-simulator-renders'),
     requestLogLimit: 50_000,
     taskFile: undefined,
     uploadDir: undefined,
@@ -53,7 +56,8 @@ export const DEFAULT_SIMULATOR_OPTIONS: Readonly<ResolvedSimulatorOptions> =
 
 /**
  * The demo's provider (`flf2v run --simulator`): tasks take two to four seconds, limits generous enough that a
- * small job never waits on them, no faults.
+ * small job never waits on them, no faults, and videos that move from the first frame to the last when ffmpeg
+ * is on PATH (so a rehearsed storyboard can be watched, and joined into a film).
  */
 export const DEMO_PRESET: Readonly<SimulatorOptions> = deepFreeze<SimulatorOptions>({
   timings: { pendingMs: 500, runningMs: { '720p': 2000, '1080p': 3000 }, jitterRatio: 0.2 },
@@ -63,6 +67,7 @@ export const DEMO_PRESET: Readonly<SimulatorOptions> = deepFreeze<SimulatorOptio
     maxRunningPerKey: 4,
   },
   faults: [],
+  render: 'ffmpeg',
 });
 
 /** Apply checked `partial` over `base`: groups merge field by field, everything else replaces. */

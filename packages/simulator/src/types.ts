@@ -170,10 +170,17 @@ export interface ResolvedSimulatorOptions {
   faults: FaultRule[];
   /**
    * Result videos: the shipped fixture (`fixture`) or, when ffmpeg is on PATH and both frames were uploaded
-   * here, a crossfade from the first to the last frame (`ffmpeg`). Either way each video's bytes are unique.
+   * here, a clip of the task's duration that moves from the first frame to the last (`ffmpeg`: H.264, 320 px
+   * on its longer side, at the first frame's aspect ratio). Either way each video's bytes are unique.
+   * `flf2v run --simulator` and `flf2v simulator` use `ffmpeg`.
    * @default 'fixture'
    */
   render: 'fixture' | 'ffmpeg';
+  /**
+   * Where rendered clips are kept, per frame pair and duration, so that each is rendered once across
+   * simulators and processes; `null`: in memory only. @default `<os tmpdir>/flf2v-simulator-renders`
+   */
+  renderCacheDir: string | null;
   /** How many requests the ledger's request log keeps (oldest dropped first). @default 50_000 */
   requestLogLimit: number;
   /**

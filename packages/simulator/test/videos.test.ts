@@ -1,10 +1,20 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fakeClock, png, result, start, submit, submitTask, upload, body as validBody } from './_helpers.js';
+import {
+  fakeClock,
+  png,
+  result,
+  start,
+  submit,
+  submitTask,
+  tempDir,
+  upload,
+  body as validBody,
+} from './_helpers.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const bytesOf = async (url: string, init?: RequestInit) => {
@@ -137,19 +147,116 @@ describe('result videos', () => {
 });
 
 describe('render: ffmpeg', () => {
-  it.runIf(hasFfprobe())('renders a crossfade of the uploaded frames, still unique per video', async () => {
-    const sim = await start({ render: 'ffmpeg' });
-    const a = (await upload(sim, png(64, 36, 1))).body.data.fullPath;
-    const b = (await upload(sim, png(64, 36, 7))).body.data.fullPath;
-    const r = await submit(sim, validBody({ image: a, last_image: b, number_of_videos: 2 }));
-    const [u0, u1] = await urlsOf(sim, r.body.data.taskId);
-    const v0 = (await bytesOf(u0!)).bytes;
-    const v1 = (await bytesOf(u1!)).bytes;
-    expect(v0.subarray(4, 8).toString('latin1')).toBe('ftyp');
-    expect(sha(v0)).not.toBe(sha(v1));
-    // Larger than the shipped 160x90 clip: it is a real render at 320 px wide.
-    const plain = await start();
-    const [p] = await urlsOf(plain, await submitTask(plain));
-    expect(v0.length).not.toBe((await bytesOf(p!)).bytes.length);
+  /** Codec, size, pixel format, frame rate and duration of a video, by ffprobe. */
+  function probe(bytes: Buffer) {
+    const dir = mkdtempSync(join(tmpdir(), 'flf2v-sim-video-'));
+    try {
+      const file = join(dir, 'v.mp4');
+      writeFileSync(file, bytes);
+      const out = execFileSync('ffprobe', [
+        ...['-v', 'error', '-select_streams', 'v:0', '-of', 'json'],
+        ...['-show_entries', 'stream=codec_name,width,height,pix_fmt,r_frame_rate:format=duration', file],
+      ]);
+      const info = JSON.parse(out.toString());
+      return { ...info.streams[0], duration: Number(info.format.duration) };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  async function renderTask(sim: Parameters<typeof result>[0], first: Buffer, last: Buffer, input = {}) {
+    const a = (await upload(sim, first)).body.data.fullPath;
+    const b = (await upload(sim, last)).body.data.fullPath;
+    const r = await submit(sim, validBody({ image: a, last_image: b, ...input }));
+    return r.body.data.taskId as string;
+  }
+
+  it.runIf(hasFfprobe())(
+    'serves an H.264 clip of the task duration at the first frame aspect ratio, unique per video',
+    async () => {
+      const sim = await start({ render: 'ffmpeg', renderCacheDir: await tempDir() });
+      const id = await renderTask(sim, png(64, 36, 1), png(64, 36, 7), { number_of_videos: 2, duration: 6 });
+      const [v0, v1] = await Promise.all((await urlsOf(sim, id)).map(async (u) => (await bytesOf(u)).bytes));
+      expect(sha(v0!)).not.toBe(sha(v1!));
+      expect(probe(v0!)).toMatchObject({
+        codec_name: 'h264',
+        pix_fmt: 'yuv420p',
+        width: 320,
+        height: 180,
+        r_frame_rate: '24/1',
+        duration: expect.closeTo(6, 1),
+      });
+      // faststart: the index comes before the media, so a browser plays it while it loads.
+      expect(v0!.indexOf('moov', 0, 'latin1')).toBeLessThan(v0!.indexOf('mdat', 0, 'latin1'));
+
+      const portrait = await renderTask(sim, png(36, 64, 2), png(36, 64, 3));
+      const [p] = await urlsOf(sim, portrait);
+      expect(probe((await bytesOf(p!)).bytes)).toMatchObject({
+        width: 180,
+        height: 320,
+        duration: expect.closeTo(5, 1),
+      });
+    },
+  );
+
+  it.runIf(hasFfprobe())(
+    'renders a frame pair once: later tasks and simulators take it from the cache',
+    async () => {
+      const renderCacheDir = await tempDir();
+      const first = png(64, 36, 11);
+      const last = png(64, 36, 12);
+      const sim = await start({ render: 'ffmpeg', renderCacheDir });
+      const [u] = await urlsOf(sim, await renderTask(sim, first, last));
+      const rendered = (await bytesOf(u!)).bytes;
+      const cached = readdirSync(renderCacheDir);
+      expect(cached).toHaveLength(1);
+      expect(
+        rendered
+          .subarray(0, statSync(join(renderCacheDir, cached[0]!)).size)
+          .equals(readFileSync(join(renderCacheDir, cached[0]!))),
+      ).toBe(true);
+
+      // Replace the cached clip with a marker clip: a simulator that serves the marker read the cache.
+      const marker = readFileSync(new URL('../assets/clip.mp4', import.meta.url));
+      writeFileSync(join(renderCacheDir, cached[0]!), marker);
+      const again = await start({ render: 'ffmpeg', renderCacheDir });
+      const [w] = await urlsOf(again, await renderTask(again, first, last));
+      expect((await bytesOf(w!)).bytes.subarray(0, marker.length).equals(marker)).toBe(true);
+      // The same pair for longer is another clip.
+      const [x] = await urlsOf(again, await renderTask(again, first, last, { duration: 8 }));
+      expect(probe((await bytesOf(x!)).bytes).duration).toBeCloseTo(8, 1);
+      expect(readdirSync(renderCacheDir)).toHaveLength(2);
+    },
+  );
+
+  it.runIf(hasFfprobe())('a restored task serves its rendered video', async () => {
+    const dir = await tempDir();
+    const options = {
+      render: 'ffmpeg' as const,
+      renderCacheDir: join(dir, 'renders'),
+      taskFile: join(dir, 'tasks.jsonl'),
+    };
+    const sim = await start(options);
+    const id = await renderTask(sim, png(64, 36, 21), png(64, 36, 22));
+    const [u] = await urlsOf(sim, id);
+    const before = (await bytesOf(u!)).bytes;
+    await sim.close();
+
+    const restarted = await start(options);
+    expect(restarted.ledger().tasks.restored).toBe(1);
+    const [v] = await urlsOf(restarted, id);
+    const after = (await bytesOf(v!)).bytes;
+    expect(sha(after)).toBe(sha(before));
+    expect(probe(after).width).toBe(320);
+    await restarted.close();
+
+    // Without the cached clip, the frames kept in uploadDir render it again.
+    const uploadDir = join(dir, 'uploads');
+    const kept = await start({ ...options, uploadDir, renderCacheDir: join(dir, 'renders-2') });
+    const keptId = await renderTask(kept, png(64, 36, 23), png(64, 36, 24));
+    await kept.close();
+    const again = await start({ ...options, uploadDir, renderCacheDir: join(dir, 'renders-3') });
+    const [k] = await urlsOf(again, keptId);
+    expect(probe((await bytesOf(k!)).bytes)).toMatchObject({ width: 320, duration: expect.closeTo(5, 1) });
   });
 });

@@ -1,11 +1,15 @@
 import { resolve } from 'node:path';
 import type { RunSummary } from '@flf2v/reporter';
 import { BatchError } from '../errors.js';
+import { readFilmRecord } from '../film/record.js';
 import { buildSummary } from '../run/summary.js';
 import { replay } from '../state/file-store.js';
 import { readLock } from '../state/lock.js';
 
-/** The report model of a run directory, from its state alone (no manifest needed, nothing locked). */
+/**
+ * The report model of a run directory, from its state alone (no manifest needed, nothing locked), with the
+ * film `flf2v film` recorded there, if any.
+ */
 export async function summaryFromDir(dir: string): Promise<{ summary: RunSummary; runningPid?: number }> {
   const outDir = resolve(dir);
   const { state } = await replay(outDir);
@@ -26,5 +30,7 @@ export async function summaryFromDir(dir: string): Promise<{ summary: RunSummary
     runState: running ? 'running' : (state.lastSessionEnd ?? 'finished'),
     stats: state.stats,
   });
+  const film = await readFilmRecord(outDir);
+  if (film) summary.film = film;
   return { summary, runningPid: running ? holder?.pid : undefined };
 }

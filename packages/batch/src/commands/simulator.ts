@@ -1,4 +1,5 @@
 import {
+  DEMO_PRESET,
   loadSimulatorConfig,
   type Simulator,
   SimulatorConfigError,
@@ -12,10 +13,12 @@ import { EXIT } from '../exit-codes.js';
  * it), and serve until SIGINT/SIGTERM. Flags override the `--config` file. The key is never printed.
  */
 export async function simulatorCommand(opts: Record<string, unknown>): Promise<number> {
-  let options: SimulatorOptions = {};
+  // Like the demo's embedded simulator, a standalone one serves clips worth watching unless its config says not.
+  let options: SimulatorOptions = { render: DEMO_PRESET.render };
   let sim: Simulator;
   try {
-    if (typeof opts.config === 'string') options = await loadSimulatorConfig(opts.config);
+    if (typeof opts.config === 'string')
+      options = { ...options, ...(await loadSimulatorConfig(opts.config)) };
     // Flags win over the config file; the simulator's own defaults (port 0, 127.0.0.1) apply last.
     if (typeof opts.port === 'number') options.port = opts.port;
     if (typeof opts.host === 'string') options.host = opts.host;

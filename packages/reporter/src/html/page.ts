@@ -4,6 +4,7 @@ import { escapeHtml as e, jsonForScript } from '../_escape.js';
 import type { RunSummary } from '../types.js';
 import { overview } from './_stats.js';
 import { renderErrors } from './errors.js';
+import { renderFilm } from './film.js';
 import { renderCards, renderHeader } from './overview.js';
 import { buildPayload } from './payload.js';
 import { renderTimeline } from './timeline.js';
@@ -63,6 +64,7 @@ export function renderHtml(summary: RunSummary, options: HtmlOptions = {}): stri
 ${renderHeader(summary, o)}
 <main>
 ${renderCards(summary, o)}
+${renderFilm(summary.film)}
 ${renderErrors(summary.tasks)}
 ${renderTimeline(summary.tasks, o.from, o.to)}
 <section id="tasks"><h2>Tasks</h2><div id="task-app"><noscript><p class="empty">The task table needs JavaScript. The same data is in report.json beside this file.</p></noscript></div></section>
