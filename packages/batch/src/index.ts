@@ -42,7 +42,7 @@ export type {
   ScheduledJob,
 } from './schedule/types.js';
 export { postWebhook, type WebhookOptions, type WebhookResult } from './schedule/webhook.js';
-export { openFileStore, replay, statePaths } from './state/file-store.js';
+export { backendFor, fileBackend, type StateBackend } from './state/backend.js';
 export { acquireLock, type LockHolder, type RunLock, readLock } from './state/lock.js';
 export type { JournalRecord } from './state/records.js';
 export { RunState, type TaskPhase, type TaskState } from './state/run-state.js';

@@ -15,6 +15,7 @@ export {
   STRUGGLING_CODES,
   TRANSIENT_CODES,
 } from './errors.js';
+export { REDACTED, redactText } from './redact.js';
 export {
   type CoerceOptions,
   type CoerceResult,
@@ -37,3 +38,4 @@ export {
   type TaskField,
   validateGenerationRequest,
 } from './request.js';
+export { parseRetryAfter } from './retry-after.js';

@@ -1,5 +1,5 @@
 import { Flf2vError, isHttpUrl } from '@flf2v/core';
-import { DEMO_PRESET, loadSimulatorConfig, type Simulator, startSimulator } from '@flf2v/simulator';
+import type { Simulator } from '@flf2v/simulator';
 
 export const DEFAULT_BASE_URL = 'https://cloud.baicaiinfer.com';
 
@@ -39,6 +39,8 @@ export async function resolveProvider(
   place: ProviderPlace = {},
 ): Promise<ProviderConfig> {
   if (flags.simulator || flags.simulatorConfig) {
+    // Loaded only for a rehearsal: a real run never loads the simulator.
+    const { DEMO_PRESET, loadSimulatorConfig, startSimulator } = await import('@flf2v/simulator');
     const options = flags.simulatorConfig
       ? await loadSimulatorConfig(flags.simulatorConfig)
       : { ...DEMO_PRESET };

@@ -3,8 +3,7 @@ import type { RunSummary } from '@flf2v/reporter';
 import { BatchError } from '../errors.js';
 import { readFilmRecord } from '../film/record.js';
 import { buildSummary } from '../run/summary.js';
-import { replay } from '../state/file-store.js';
-import { readLock } from '../state/lock.js';
+import { backendFor } from '../state/backend.js';
 
 /**
  * The report model of a run directory, from its state alone (no manifest needed, nothing locked), with the
@@ -12,18 +11,13 @@ import { readLock } from '../state/lock.js';
  */
 export async function summaryFromDir(dir: string): Promise<{ summary: RunSummary; runningPid?: number }> {
   const outDir = resolve(dir);
-  const { state } = await replay(outDir);
+  const backend = await backendFor(outDir);
+  const state = await backend.read(outDir);
   if (!state.header) {
     throw new BatchError('E_USAGE', `${dir} is not an flf2v run directory (no state/journal.jsonl)`);
   }
-  const holder = await readLock(outDir);
-  let running = false;
-  if (holder) {
-    try {
-      process.kill(holder.pid, 0);
-      running = true;
-    } catch {}
-  }
+  const holder = await backend.runner(outDir);
+  const running = holder !== undefined;
   const summary = buildSummary({
     outDir,
     state,
@@ -32,5 +26,5 @@ export async function summaryFromDir(dir: string): Promise<{ summary: RunSummary
   });
   const film = await readFilmRecord(outDir);
   if (film) summary.film = film;
-  return { summary, runningPid: running ? holder?.pid : undefined };
+  return { summary, runningPid: holder?.pid };
 }

@@ -1,10 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import { REPORT_FILES } from '@flf2v/reporter';
 import { EXIT } from '../exit-codes.js';
 import { formatPlanSummary, formatProblems, planToJson } from '../manifest/format.js';
 import { expandOutTemplate } from '../manifest/out.js';
 import { loadPlan } from '../manifest/plan.js';
-import type { JobLimits, Plan } from '../manifest/types.js';
+import type { Plan } from '../manifest/types.js';
+import { mergeLimits } from '../run/limits.js';
 import { runSession, type SessionResult } from '../run/session.js';
 import { formatDuration } from '../util/format.js';
 import { onStopSignals } from '../util/stop-signals.js';
@@ -35,18 +37,6 @@ export function resolveOutDir(plan: Plan, out: string | undefined, at = new Date
   if (out) return resolve(out);
   if (plan.job.out) return resolve(expandOutTemplate(plan.job.out, at, plan.job.timezone));
   return resolve(join('runs', plan.job.name));
-}
-
-/** Command-line limits override the job file's. */
-export function mergeLimits(
-  job: JobLimits,
-  flags: Pick<RunFlags, 'submitRpm' | 'queryRpm' | 'maxInFlight'>,
-): JobLimits {
-  return {
-    submitRpm: flags.submitRpm ?? job.submitRpm,
-    queryRpm: flags.queryRpm ?? job.queryRpm,
-    maxInFlight: flags.maxInFlight ?? job.maxInFlight,
-  };
 }
 
 function shellQuote(arg: string): string {
@@ -93,7 +83,7 @@ function printOutcome(result: SessionResult, outDir: string, startedMs: number):
       `  ${removed} task(s) of earlier runs here are no longer in the manifest; they were left alone.\n`,
     );
   }
-  err.write(`  report: ${join(rel, 'report.html')}\n`);
+  err.write(`  report: ${join(rel, REPORT_FILES.html)}\n`);
   if (result.outcome.interrupted) {
     err.write(`flf2v: interrupted; state saved. Resume with:\n  ${resumeCommand(outDir)}\n`);
   }
@@ -191,9 +181,9 @@ export async function runCommand(manifest: string, raw: Record<string, unknown>)
             totals: result.summary.totals,
             plan: result.planTotals,
             report: {
-              json: join(outDir, 'report.json'),
-              html: join(outDir, 'report.html'),
-              junit: join(outDir, 'report.junit.xml'),
+              json: join(outDir, REPORT_FILES.json),
+              html: join(outDir, REPORT_FILES.html),
+              junit: join(outDir, REPORT_FILES.junit),
             },
           },
           null,

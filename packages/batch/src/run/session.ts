@@ -4,13 +4,13 @@ import { type RunSummary, writeReports } from '@flf2v/reporter';
 import { BatchError, internalError } from '../errors.js';
 import { EXIT, type ExitCode, exitCodeFor } from '../exit-codes.js';
 import type { JobLimits, Plan } from '../manifest/types.js';
-import { openFileStore } from '../state/file-store.js';
+import { backendFor } from '../state/backend.js';
 import { acquireLock, type RunLock } from '../state/lock.js';
 import type { ProviderIdentity } from '../state/records.js';
 import type { RunState } from '../state/run-state.js';
 import type { StateStore } from '../state/store.js';
 import { localIoFailure } from '../util/local-io.js';
-import { createRunLogger, type RunLogger } from '../util/logger.js';
+import { createRunLogger, type FileLogger } from '../util/logger.js';
 import { TOOL_VERSION } from '../version.js';
 import { RunClock } from './clock.js';
 import { RateLimiter } from './limiter.js';
@@ -69,10 +69,10 @@ export interface SessionResult {
 export async function runSession(o: SessionOptions): Promise<SessionResult> {
   const lock: RunLock = await acquireLock(o.outDir, { command: o.command });
   let store: StateStore | undefined;
-  let log: RunLogger | undefined;
+  let log: FileLogger | undefined;
   let client: Client | undefined;
   try {
-    store = await openFileStore(o.outDir, {
+    store = await (await backendFor(o.outDir)).open(o.outDir, {
       create: { job: o.plan.job.name, manifestHash: o.plan.manifest.hash, tool: `flf2v/${TOOL_VERSION}` },
       salvage: o.salvageState,
     });

@@ -1,6 +1,6 @@
+import type { FileLogger } from '../util/logger.js';
 import type { DoneIndex } from './done-index.js';
 import type { History } from './history.js';
-import type { SchedulerLogger } from './logger.js';
 import type { ScheduledJob } from './types.js';
 
 /** What every firing of every job shares: where requests go, the command-line settings, the stop signals. */
@@ -30,7 +30,7 @@ export interface JobSlot {
   job: ScheduledJob;
   history: History;
   done: DoneIndex;
-  log: SchedulerLogger;
+  log: FileLogger;
   /** The firing in progress: its history entry and run directory once it has them. */
   busy?: { entryId?: string; runDir?: string };
   /** Webhook deliveries still going (awaited before the scheduler exits). */

@@ -1,10 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { isFlf2vError } from '@flf2v/core';
-import { mergeLimits } from '../commands/run.js';
+import { REPORT_FILES } from '@flf2v/reporter';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { displayPath } from '../manifest/location.js';
 import { loadPlan } from '../manifest/plan.js';
 import type { Plan } from '../manifest/types.js';
+import { mergeLimits } from '../run/limits.js';
 import { runSession } from '../run/session.js';
 import type { JobSlot, SchedulerContext } from './context.js';
 import { finish, skip, stateOf } from './firing-record.js';
@@ -166,9 +167,9 @@ async function runFiring(
     ...(continued ? { continued: true } : {}),
     ...(ctx.full ? { full: true } : {}),
     reports: {
-      json: `${relRun}/report.json`,
-      html: `${relRun}/report.html`,
-      junit: `${relRun}/report.junit.xml`,
+      json: `${relRun}/${REPORT_FILES.json}`,
+      html: `${relRun}/${REPORT_FILES.html}`,
+      junit: `${relRun}/${REPORT_FILES.junit}`,
     },
     jobTasks: plan.tasks.length,
     ...(skipped ? { skipped } : {}),

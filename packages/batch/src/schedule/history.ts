@@ -1,5 +1,6 @@
 import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { redactText } from '@flf2v/core/rules';
 import { BatchError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs-atomic.js';
 import { renderHistoryHtml } from './history-html.js';
@@ -115,9 +116,7 @@ export class History {
   }
 
   private scrub(text: string): string {
-    let out = text;
-    for (const s of this.secrets) if (s.length >= 6) out = out.replaceAll(s, '[REDACTED]');
-    return out;
+    return redactText(text, this.secrets);
   }
 }
 

@@ -1,11 +1,5 @@
-import pino from 'pino';
+import { createFileLogger, type FileLogger } from '../util/logger.js';
 import { schedulerPaths } from './_paths.js';
-
-export interface SchedulerLogger {
-  logger: pino.Logger;
-  file: string;
-  close(): Promise<void>;
-}
 
 /**
  * The scheduler's own log for one job: pino JSON lines appended to `<history root>/scheduler.log` (firings,
@@ -15,37 +9,11 @@ export interface SchedulerLogger {
 export function createSchedulerLogger(
   root: string,
   options: { job: string; verbose?: boolean; secrets?: string[] },
-): SchedulerLogger {
-  const file = schedulerPaths(root).log;
-  const destination = pino.destination({ dest: file, append: true, mkdir: true, sync: false });
-  const secrets = (options.secrets ?? []).filter((s) => s.length >= 6);
-  const logger = pino(
-    {
-      level: options.verbose ? 'debug' : 'info',
-      base: { pid: process.pid, job: options.job },
-      hooks: {
-        streamWrite: (line) => {
-          let out = line;
-          for (const s of secrets) out = out.replaceAll(s, '[REDACTED]');
-          return out;
-        },
-      },
-    },
-    destination,
-  );
-  let closed: Promise<void> | undefined;
-  return {
-    logger,
-    file,
-    close: () => {
-      closed ??= new Promise<void>((resolve) => {
-        logger.flush(() => {
-          destination.end();
-          destination.once('close', () => resolve());
-          destination.once('error', () => resolve());
-        });
-      });
-      return closed;
-    },
-  };
+): FileLogger {
+  return createFileLogger({
+    file: schedulerPaths(root).log,
+    secrets: options.secrets,
+    base: { job: options.job },
+    verbose: options.verbose,
+  });
 }

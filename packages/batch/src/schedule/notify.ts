@@ -1,3 +1,4 @@
+import { redactText } from '@flf2v/core/rules';
 import type { JobSlot, SchedulerContext } from './context.js';
 import { notificationFor } from './notification.js';
 import type { HistoryEntry } from './types.js';
@@ -9,9 +10,8 @@ import { postWebhook, webhookTarget } from './webhook.js';
  */
 export function deliver(slot: JobSlot, ctx: SchedulerContext, url: string, entry: HistoryEntry): void {
   const logger = slot.log.logger;
-  let body = JSON.stringify(notificationFor(slot.job, entry));
   // The key is never put into a notification; this is the last line of defence if a message ever quoted it.
-  if (ctx.apiKey.length >= 6) body = body.replaceAll(ctx.apiKey, '[REDACTED]');
+  const body = redactText(JSON.stringify(notificationFor(slot.job, entry)), [ctx.apiKey]);
   const target = webhookTarget(url);
   const delivery = postWebhook(url, body, {
     signal: ctx.stop,

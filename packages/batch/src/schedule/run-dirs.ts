@@ -1,6 +1,6 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { statePaths } from '../state/file-store.js';
+import { backendFor } from '../state/backend.js';
 import type { Placement } from './types.js';
 
 /** Names inside a run directory that are never run directories themselves. */
@@ -31,14 +31,5 @@ export async function findRunDirs(placement: Placement): Promise<string[]> {
 }
 
 export async function holdsState(dir: string): Promise<boolean> {
-  const paths = statePaths(dir);
-  for (const file of [paths.journal, paths.snapshot]) {
-    if (
-      await stat(file)
-        .then((s) => s.isFile())
-        .catch(() => false)
-    )
-      return true;
-  }
-  return false;
+  return (await backendFor(dir)).holds(dir);
 }

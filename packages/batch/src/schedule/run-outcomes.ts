@@ -1,6 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { replay, statePaths } from '../state/file-store.js';
+import { REPORT_FILES } from '@flf2v/reporter';
+import { backendFor } from '../state/backend.js';
 import type { TaskPhase } from '../state/run-state.js';
 
 /**
@@ -26,7 +27,7 @@ const RESUMABLE: readonly TaskPhase[] = ['submitted', 'completed'];
 
 export async function readRunOutcomes(dir: string): Promise<RunOutcomes> {
   try {
-    const { state } = await replay(dir);
+    const state = await (await backendFor(dir)).read(dir);
     const out: RunOutcomes = { succeeded: [], held: [], resumable: 0 };
     if (state.header) out.job = state.header.job;
     for (const task of state.tasks.values()) {
@@ -51,7 +52,7 @@ interface ReportLike {
 async function readReportOutcomes(dir: string): Promise<RunOutcomes | undefined> {
   let report: ReportLike;
   try {
-    report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as ReportLike;
+    report = JSON.parse(await readFile(join(dir, REPORT_FILES.json), 'utf8')) as ReportLike;
   } catch {
     return undefined;
   }
@@ -67,13 +68,7 @@ async function readReportOutcomes(dir: string): Promise<RunOutcomes | undefined>
   return out;
 }
 
-/** Changes whenever the run state does (size and mtime of snapshot and journal); undefined without state. */
+/** Changes whenever the run state does; undefined without state. */
 export async function stateStamp(dir: string): Promise<string | undefined> {
-  const paths = statePaths(dir);
-  const parts: string[] = [];
-  for (const file of [paths.snapshot, paths.journal]) {
-    const info = await stat(file).catch(() => undefined);
-    parts.push(info ? `${info.size}@${info.mtimeMs}` : '-');
-  }
-  return parts.every((p) => p === '-') ? undefined : parts.join('|');
+  return (await backendFor(dir)).stamp(dir);
 }

@@ -1,17 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseRetryAfter } from '@flf2v/core/rules';
+import { backoffMs, TASK_POLICY, verdictOf } from '../run/policy.js';
 import { TOOL_VERSION } from '../version.js';
 
 /**
- * POST a JSON document to a webhook, retrying transient failures (network errors, timeouts, 408, 429, 5xx)
- * with exponential backoff and jitter, honouring a short `Retry-After`. Never throws: a webhook that fails
- * must not fail the run it reports on — the caller logs the result.
+ * POST a JSON document to a webhook, under the task policy (`run/policy.ts`): an answer that says the receiver
+ * is struggling (a network error, a timeout, 408, 425, 429, 5xx) is retried with its backoff, `Retry-After` as a
+ * floor; any other refusal ends it at once. Never throws: a webhook that fails must not fail the run it reports
+ * on — the caller logs the result.
  */
 
 export interface WebhookOptions {
-  /** Attempts in all, the first included. @default 4 */
+  /** Attempts in all, the first included. @default TASK_POLICY.webhookAttempts (4) */
   attempts?: number;
-  /** Delay before the first retry; doubles with each one (jittered). @default 1000 */
-  retryBaseMs?: number;
   /** Longest wait between attempts, `Retry-After` included. @default 30_000 */
   retryMaxMs?: number;
   /** Per attempt. @default 10_000 */
@@ -32,13 +33,19 @@ export interface WebhookResult {
 }
 
 export const DEFAULT_WEBHOOK_OPTIONS = {
-  attempts: 4,
-  retryBaseMs: 1000,
+  attempts: TASK_POLICY.webhookAttempts,
   retryMaxMs: 30_000,
   timeoutMs: 10_000,
 } as const;
 
-const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
+/** What an HTTP answer from a webhook means, in the codes the task policy judges. */
+function codeOfStatus(status: number): string {
+  if (status === 429) return 'E_RATE_LIMITED';
+  if (status === 408) return 'E_TIMEOUT';
+  // 425 Too Early: the receiver asks to be tried again, like a 503.
+  if (status >= 500 || status === 425) return 'E_SERVER';
+  return 'E_INVALID_REQUEST';
+}
 
 /** Where a webhook goes, safe to log: the origin only (chat webhooks carry their secret in the path). */
 export function webhookTarget(url: string): string {
@@ -47,14 +54,6 @@ export function webhookTarget(url: string): string {
   } catch {
     return '(invalid URL)';
   }
-}
-
-function retryAfterMs(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 export async function postWebhook(
@@ -83,15 +82,14 @@ export async function postWebhook(
         return result;
       }
       result.error = `HTTP ${res.status}`;
-      if (!RETRYABLE_STATUS.has(res.status)) return result;
-      wait = retryAfterMs(res.headers.get('retry-after'));
+      if (verdictOf(codeOfStatus(res.status)) !== 'struggling') return result;
+      wait = parseRetryAfter(res.headers.get('retry-after'));
     } catch (error) {
       result.status = undefined;
       result.error = describe(error);
     }
     if (attempt === o.attempts || o.signal?.aborted) return result;
-    const backoff = Math.random() * o.retryBaseMs * 2 ** (attempt - 1) + o.retryBaseMs / 2;
-    const delayMs = Math.min(o.retryMaxMs, Math.max(backoff, wait ?? 0));
+    const delayMs = Math.min(o.retryMaxMs, backoffMs(attempt - 1, wait ?? 0));
     o.onRetry?.({ attempt, status: result.status, error: result.error, delayMs });
     try {
       await sleep(delayMs, undefined, { signal: o.signal });

@@ -30,6 +30,9 @@ export interface LockOptions {
   staleMs?: number;
 }
 
+/** A lock from another host untouched for this long is stale (the holder touches it every quarter of it). */
+const DEFAULT_STALE_MS = 120_000;
+
 export function lockPath(dir: string): string {
   return join(dir, 'state', 'lock.json');
 }
@@ -64,6 +67,16 @@ async function isStale(path: string, holder: LockHolder | undefined, staleMs: nu
   return !info || Date.now() - info.mtimeMs > staleMs;
 }
 
+/**
+ * The runner holding `dir` right now, if any: a lock whose holder is alive (on this host) or fresh (from another
+ * host, on a shared drive). A crashed runner's lock is not a runner. Read-only.
+ */
+export async function liveHolder(dir: string, staleMs = DEFAULT_STALE_MS): Promise<LockHolder | undefined> {
+  const holder = await readLock(dir);
+  if (!holder || (await isStale(lockPath(dir), holder, staleMs))) return undefined;
+  return holder;
+}
+
 export function describeHolder(dir: string, holder: LockHolder | undefined): string {
   if (!holder) return `${dir} is locked by another flf2v process`;
   return (
@@ -74,7 +87,7 @@ export function describeHolder(dir: string, holder: LockHolder | undefined): str
 
 export async function acquireLock(dir: string, options: LockOptions): Promise<RunLock> {
   const path = lockPath(dir);
-  const staleMs = options.staleMs ?? 120_000;
+  const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
   await mkdir(join(dir, 'state'), { recursive: true });
   const holder: LockHolder = {
     pid: process.pid,

@@ -1,62 +1,78 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { redactText } from '@flf2v/core/rules';
 import pino from 'pino';
 import pretty from 'pino-pretty';
 
-export interface RunLogger {
+export interface FileLogger {
   logger: pino.Logger;
   /** The JSON-lines log file. */
   file: string;
+  /** Flush and close the file (idempotent). */
   close(): Promise<void>;
 }
 
+export interface FileLoggerOptions {
+  file: string;
+  /** Debug lines too. @default false */
+  verbose?: boolean;
+  /** Also write the lines, pretty, on stderr. @default false */
+  pretty?: boolean;
+  /** Scrubbed from every line before it is written anywhere (the API key). @default [] */
+  secrets?: readonly string[];
+  /** Fields on every line besides `pid`. */
+  base?: Record<string, unknown>;
+}
+
 /**
- * pino JSON lines in `<dir>/logs/`, plus pretty debug output on stderr with `verbose`. Every line passes a
- * last-line-of-defence scrub of the given secrets (the API key) before it is written anywhere.
+ * pino JSON lines appended to `file` (and pretty on stderr with `pretty`). Every line passes the
+ * one redaction (`redactText`: the given secrets and any `Bearer` token) before it is written anywhere.
  */
-export function createRunLogger(options: { dir: string; verbose?: boolean; secrets?: string[] }): RunLogger {
-  const logsDir = join(options.dir, 'logs');
-  mkdirSync(logsDir, { recursive: true });
-  const file = join(logsDir, `run-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
-  const destination = pino.destination({ dest: file, sync: false });
-  const level = options.verbose ? 'debug' : 'info';
+export function createFileLogger(o: FileLoggerOptions): FileLogger {
+  const destination = pino.destination({ dest: o.file, append: true, mkdir: true, sync: false });
+  const level = o.verbose ? 'debug' : 'info';
   const streams: pino.StreamEntry[] = [{ level, stream: destination }];
-  if (options.verbose) {
+  if (o.pretty) {
     streams.push({
       level: 'debug',
       stream: pretty({ destination: 2, colorize: process.stderr.isTTY, sync: true }),
     });
   }
-  const secrets = (options.secrets ?? []).filter((s) => s.length >= 6);
+  const secrets = o.secrets ?? [];
   const logger = pino(
     {
       level,
-      base: { pid: process.pid },
-      hooks: {
-        streamWrite: (line) => {
-          let out = line;
-          for (const s of secrets) out = out.replaceAll(s, '[REDACTED]');
-          return out;
-        },
-      },
+      base: { pid: process.pid, ...o.base },
+      hooks: { streamWrite: (line) => redactText(line, secrets) },
     },
     pino.multistream(streams),
   );
+  let closed: Promise<void> | undefined;
   return {
     logger,
-    file,
-    close: () =>
-      new Promise<void>((resolve) => {
+    file: o.file,
+    close: () => {
+      closed ??= new Promise<void>((resolve) => {
         logger.flush(() => {
           destination.end();
           destination.once('close', () => resolve());
           destination.once('error', () => resolve());
         });
-      }),
+      });
+      return closed;
+    },
   };
 }
 
-/** A logger that drops everything (library use without logs). */
-export function silentLogger(): pino.Logger {
-  return pino({ level: 'silent' });
+/** A run session's log: `<dir>/logs/run-<time>.jsonl`. */
+export function createRunLogger(options: { dir: string; verbose?: boolean; secrets?: string[] }): FileLogger {
+  const logsDir = join(options.dir, 'logs');
+  mkdirSync(logsDir, { recursive: true });
+  const file = join(logsDir, `run-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
+  return createFileLogger({
+    file,
+    verbose: options.verbose,
+    pretty: options.verbose,
+    secrets: options.secrets,
+  });
 }
