@@ -79,7 +79,11 @@ export class TaskRetries {
    * @param providerHasTask the task exists at the provider (poll, result, download): a refusal is confirmed
    *   `confirmRefusals` times before it fails the task.
    */
-  constructor(private readonly providerHasTask: boolean) {}
+  constructor(
+    private readonly providerHasTask: boolean,
+    /** The backoff's jitter source, [0, 1). */
+    private readonly random: () => number = Math.random,
+  ) {}
 
   /** Record a failure with this verdict; true when the task must fail now. */
   fails(verdict: Exclude<Verdict, 'fatal' | 'stopped'>): boolean {
@@ -101,7 +105,7 @@ export class TaskRetries {
 
   /** The wait before the next attempt, in ms (`backoffMs`, `floorMs` being a `Retry-After`). */
   delayMs(floorMs = 0): number {
-    return backoffMs(this.attempts, floorMs);
+    return backoffMs(this.attempts, floorMs, this.random);
   }
 
   /** How many times in a row the last verdict came. */

@@ -1,15 +1,14 @@
 import type { Client } from '@flf2v/core';
 import type PQueue from 'p-queue';
-import type { PlannedTask } from '../../manifest/types.js';
+import type { FrameRef, PlannedTask } from '../../manifest/types.js';
 import type { JournalRecord } from '../../state/records.js';
 import type { TaskState } from '../../state/run-state.js';
 import type { StateStore } from '../../state/store.js';
 import type { RunClock } from '../clock.js';
 import type { LiveView } from '../live-view.js';
+import type { TaskRetries } from '../policy.js';
 import type { PollPlanner } from '../poll-planner.js';
 import type { UploadCache } from '../upload-cache.js';
-import type { FrameUrls } from './frames.js';
-import type { InFlight } from './in-flight.js';
 
 /** Where a pipeline logs (pino's shape). */
 export interface Logger {
@@ -56,6 +55,37 @@ export interface TaskRun {
   retrying: boolean;
 }
 
+/** The frame URLs to submit with (`frames.ts`). */
+export interface FrameSource {
+  /**
+   * A URL as given, or an uploaded file's.
+   * @throws Flf2vError `E_ABORTED` when the run stops first; the upload's error when it fails the task
+   */
+  urlOf(frame: FrameRef, run: TaskRun, ctx: StageContext): Promise<string>;
+  /** Content hashes of `plan`'s file frames whose URL comes from an earlier session. */
+  reused(plan: PlannedTask): string[];
+  /** The provider refused URLs reused from an earlier session: upload those frames again. */
+  distrust(shas: readonly string[]): void;
+}
+
+/** In-flight slots and the cap on tasks running at the provider (`in-flight.ts`). */
+export interface InFlightSlots {
+  /** Wait for a slot (sets `run.holdsSlot`); false when `signal` aborts first. */
+  acquire(run: TaskRun, signal: AbortSignal): Promise<boolean>;
+  /** A resumed task already at the provider holds a slot, even past the cap. */
+  force(run: TaskRun): void;
+  /** Give the task's slot back, if it holds one. */
+  release(run: TaskRun): void;
+  /** Tasks waiting for a slot. */
+  readonly waiting: number;
+  /** More slots are taken than the (learned) cap allows. */
+  readonly overCap: boolean;
+  /** A task started (+1) or stopped (-1) being known to run at the provider. */
+  running(delta: 1 | -1): void;
+  /** The provider refused a submit because too many tasks run. */
+  learnCap(): void;
+}
+
 /** Everything a stage may use. Stages share nothing else: no stage knows another. */
 export interface StageContext {
   readonly store: StateStore;
@@ -64,8 +94,8 @@ export interface StageContext {
   readonly clock: RunClock;
   readonly live: LiveView;
   readonly planner: PollPlanner;
-  readonly inFlight: InFlight;
-  readonly frames: FrameUrls;
+  readonly inFlight: InFlightSlots;
+  readonly frames: FrameSource;
   readonly queues: Readonly<Record<CallQueue, PQueue>>;
   /** Where videos go, relative paths resolved against it. */
   readonly outDir: string;
@@ -89,6 +119,8 @@ export interface StageContext {
   pollPause(ms: number): Promise<boolean>;
   /** Wait for `promise`, or a stop; false when stopped. */
   until(promise: Promise<unknown>): Promise<boolean>;
+  /** The task policy for one task's calls at one stage (`providerHasTask`: see `TaskRetries`). */
+  retries(providerHasTask: boolean): TaskRetries;
   /** Spend `videos` of the --max-videos budget; false when it would be exceeded. */
   reserveVideos(videos: number): boolean;
   /** Give back what `reserveVideos` took (nothing was created). */

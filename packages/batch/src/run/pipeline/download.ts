@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { TASK_POLICY, TaskRetries } from '../policy.js';
+import { TASK_POLICY } from '../policy.js';
 import { videoPath } from '../video-paths.js';
 import { call, failTask, retryAfterOf } from './call.js';
 import type { Stage } from './context.js';
@@ -15,7 +15,7 @@ export const downloadStage: Stage = {
   async run(run, ctx) {
     const task = run.task;
     ctx.live.set(task.key, 'downloading');
-    const retries = new TaskRetries(true);
+    const retries = ctx.retries(true);
     let struggles = 0;
     while (task.phase === 'completed') {
       if (ctx.stopping()) return 'stopped';

@@ -13,7 +13,7 @@ import type { StateStore } from '../../state/store.js';
 import { localIoError } from '../../util/local-io.js';
 import type { RunClock } from '../clock.js';
 import { LiveView } from '../live-view.js';
-import { TASK_POLICY, verdictOf } from '../policy.js';
+import { TASK_POLICY, TaskRetries, verdictOf } from '../policy.js';
 import { PollPlanner } from '../poll-planner.js';
 import { DEFAULT_UPLOAD_MAX_AGE_MS, type UploadCache } from '../upload-cache.js';
 import { idOwners } from '../video-paths.js';
@@ -60,6 +60,8 @@ export interface PipelineOptions {
   uploadCache?: UploadCache;
   /** Reuse uploaded frame URLs younger than this. @default 12 hours */
   uploadMaxAgeMs?: number;
+  /** The jitter of the task policy's backoff, [0, 1); tests pass `() => 0` (no waiting). @default Math.random */
+  random?: () => number;
 }
 
 export interface RunOutcome {
@@ -122,6 +124,7 @@ export class Pipeline {
         return !this.stopping;
       },
       until: (promise) => this.until(promise),
+      retries: (providerHasTask) => new TaskRetries(providerHasTask, o.random),
       reserveVideos: (videos) => {
         if (o.maxVideos !== undefined && this.videosSpent + videos > o.maxVideos) return false;
         this.videosSpent += videos;

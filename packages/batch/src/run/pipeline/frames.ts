@@ -2,9 +2,9 @@ import { Flf2vError } from '@flf2v/core/rules';
 import { internalError } from '../../errors.js';
 import type { FrameRef, PlannedTask } from '../../manifest/types.js';
 import type { RunState } from '../../state/run-state.js';
-import { TaskRetries, verdictOf } from '../policy.js';
+import { verdictOf } from '../policy.js';
 import { call, failTask, retryAfterOf } from './call.js';
-import type { Stage, StageContext, TaskRun } from './context.js';
+import type { FrameSource, Stage, StageContext, TaskRun } from './context.js';
 
 type FileFrame = Extract<FrameRef, { kind: 'file' }>;
 
@@ -15,7 +15,7 @@ const STOPPED = () => new Flf2vError('E_ABORTED', 'the run is stopping', { retry
  * run directory's state while younger than `maxAgeMs` (uploaded URLs may expire at the provider), else from the
  * machine's upload cache, else uploaded now. Tasks needing the same frame share one upload.
  */
-export class FrameUrls {
+export class FrameUrls implements FrameSource {
   private readonly pending = new Map<string, Promise<string>>();
   /** Frames uploaded by this session: their URLs are certainly live. */
   private readonly fresh = new Set<string>();
@@ -77,7 +77,7 @@ export class FrameUrls {
       });
       return cached.url;
     }
-    const retries = new TaskRetries(false);
+    const retries = ctx.retries(false);
     for (;;) {
       const outcome = await call(ctx, 'upload', run, (signal) =>
         ctx.client.upload(

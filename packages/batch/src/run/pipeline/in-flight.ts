@@ -1,5 +1,5 @@
 import { Semaphore } from '../semaphore.js';
-import type { Logger, TaskRun } from './context.js';
+import type { InFlightSlots, Logger, TaskRun } from './context.js';
 
 /** With no --max-in-flight, how often a learned cap is raised by one to find capacity that freed up. */
 export const CAP_PROBE_MS = 20_000;
@@ -13,7 +13,7 @@ const REFUSAL_BURST_MS = 1_000;
  * and raised by one after every quiet `CAP_PROBE_MS`. A slot is taken before a submit and given back when the
  * provider no longer runs the task (see `TaskRun.holdsSlot`).
  */
-export class InFlight {
+export class InFlight implements InFlightSlots {
   private readonly slots: Semaphore;
   private learned = false;
   /** Tasks known to run at the provider right now (a resumed task counts once a poll says it still runs). */

@@ -1,4 +1,3 @@
-import { TaskRetries } from '../policy.js';
 import { PollPlanner } from '../poll-planner.js';
 import { call, failTask, retryAfterOf } from './call.js';
 import type { Stage, StageContext, TaskRun } from './context.js';
@@ -63,7 +62,7 @@ async function poll(
   const seconds = task.params.duration * task.params.number_of_videos;
   const resumed = run.submittedAtMono === undefined;
   const submittedAt = run.submittedAtMono ?? ctx.clock.monoAt(task.submittedAt ?? new Date().toISOString());
-  const retries = new TaskRetries(true);
+  const retries = ctx.retries(true);
   let polls = 0;
   let previousPollMs = 0;
   // Urgent: other tasks wait for the in-flight slot this one holds.

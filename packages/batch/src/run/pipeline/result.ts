@@ -1,5 +1,4 @@
 import { Flf2vError } from '@flf2v/core/rules';
-import { TaskRetries } from '../policy.js';
 import { call, failTask, retryAfterOf } from './call.js';
 import type { Stage } from './context.js';
 
@@ -16,7 +15,7 @@ export const resultStage: Stage = {
   async run(run, ctx) {
     const task = run.task;
     const taskId = task.taskId!;
-    const retries = new TaskRetries(true);
+    const retries = ctx.retries(true);
     for (;;) {
       if (ctx.stopping()) return 'stopped';
       const outcome = await call(ctx, 'query', run, (signal) => ctx.client.result(taskId, { signal }));

@@ -1,6 +1,5 @@
 import { ApiError } from '@flf2v/core/rules';
 import { generationRequest } from '../../manifest/identity.js';
-import { TaskRetries } from '../policy.js';
 import { call, errorRecord, failTask, retryAfterOf } from './call.js';
 import type { Stage } from './context.js';
 
@@ -21,7 +20,7 @@ export const submitStage: Stage = {
   async run(run, ctx) {
     const task = run.task;
     const body = generationRequest(task.params, ...run.frameUrls!);
-    const retries = new TaskRetries(false);
+    const retries = ctx.retries(false);
     const cost = task.params.number_of_videos;
     for (;;) {
       if (ctx.stopping()) return 'stopped';
