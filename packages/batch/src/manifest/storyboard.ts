@@ -3,10 +3,11 @@ import type { Node } from 'yaml';
 import { type Defaults, type LoadContext, markInvalid, type TaskDraft } from './_context.js';
 import { suggest } from './_suggest.js';
 import { kindOf, type YamlEntry, type YamlFile } from './_yaml.js';
-import { missingFields, newDraft, setField, setId, unknownKeyText } from './fields.js';
+import { missingFields, newDraft, setField, unknownKeyText } from './fields.js';
 import type { FrameEntry } from './frames.js';
 import { checkId, sequenceId } from './ids.js';
 import type { SourceLocation } from './types.js';
+import { readYamlField, readYamlId } from './yaml-tasks.js';
 
 /**
  * A storyboard is an ordered list of frames; the prompt on frame i describes the move from frame i to frame
@@ -61,7 +62,7 @@ export function readStoryboard(
       );
     } else if (item.key === 'frames') framesEntry = item;
     else {
-      const check = checkId(yaml.value(item.value));
+      const check = checkId(yaml.text(item.value));
       if (check.ok) prefix = check.id;
       else
         sink.error(
@@ -126,7 +127,7 @@ function readFrame(ctx: LoadContext, yaml: YamlFile, node: Node | null, path: st
     frame.entries = yaml.entries(node);
     const image = frame.entries.find((item) => item.key === 'image');
     if (image) {
-      imageValue = yaml.value(image.value);
+      imageValue = yaml.text(image.value);
       frame.imageLoc = yaml.at(image.value, `${path}.image`, image.keyNode);
     }
     for (const item of frame.entries) {
@@ -137,8 +138,8 @@ function readFrame(ctx: LoadContext, yaml: YamlFile, node: Node | null, path: st
           : unknownKeyText('field', item.key, FRAME_KEYS);
       ctx.sink.error('unknown-field', yaml.at(item.keyNode, `${path}.${item.key}`), text);
     }
-  } else if (typeof yaml.value(node) === 'string') {
-    imageValue = yaml.value(node); // `- frames/dawn.png`: a frame with only an image
+  } else if (yaml.isPlain(node) || typeof yaml.value(node) === 'string') {
+    imageValue = yaml.text(node); // `- frames/dawn.png`: a frame with only an image
   } else {
     ctx.sink.error(
       'invalid-value',
@@ -174,8 +175,7 @@ function transition(
 ): TaskDraft {
   const draft = newDraft(ctx, defaults, from.loc);
   const idItem = from.entries.find((item) => item.key === 'id');
-  if (idItem)
-    setId(ctx, draft, yaml.value(idItem.value), yaml.at(idItem.value, `${from.path}.id`, idItem.keyNode));
+  if (idItem) readYamlId(ctx, yaml, draft, idItem, `${from.path}.id`);
   else draft.id = fallbackId;
   // A frame whose image is missing or unusable was reported once, where it is written.
   if (from.image && to.image) {
@@ -191,10 +191,17 @@ function transition(
       if (meant !== undefined) failed.push(meant);
     }
     if (!(TRANSITION_FIELDS as readonly string[]).includes(item.key)) continue;
-    const value = yaml.value(item.value);
-    if (value === null) continue;
     const loc = yaml.at(item.value, `${from.path}.${item.key}`, item.keyNode);
-    if (!setField(ctx, draft, item.key as TaskField, value, loc, { baseDir: jobDir })) failed.push(item.key);
+    const read = readYamlField(ctx, yaml, item, loc, draft.id);
+    if ('skip' in read) {
+      if (read.skip === 'reported') {
+        failed.push(item.key);
+        markInvalid(ctx, draft);
+      }
+      continue;
+    }
+    if (!setField(ctx, draft, item.key as TaskField, read.set, loc, { baseDir: jobDir }))
+      failed.push(item.key);
   }
   if (missingFields(draft, failed).includes('prompt')) {
     ctx.sink.error(
