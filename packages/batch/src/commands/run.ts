@@ -7,6 +7,7 @@ import { loadPlan } from '../manifest/plan.js';
 import type { JobLimits, Plan } from '../manifest/types.js';
 import { formatDuration } from '../run/progress.js';
 import { runSession, type SessionResult } from '../run/session.js';
+import { invokedAs } from '../util/invocation.js';
 import { onStopSignals } from '../util/stop-signals.js';
 import { resolveProvider } from './_provider.js';
 
@@ -57,7 +58,7 @@ function shellQuote(arg: string): string {
 function resumeCommand(outDir: string): string {
   const args = process.argv.slice(2);
   if (!args.includes('--out')) args.push('--out', relative(process.cwd(), outDir) || '.');
-  return ['flf2v', ...args].map(shellQuote).join(' ');
+  return [invokedAs(), ...args.map(shellQuote)].join(' ');
 }
 
 function printOutcome(result: SessionResult, outDir: string, startedMs: number): void {
@@ -172,7 +173,7 @@ export async function runCommand(manifest: string, raw: Record<string, unknown>)
       salvageState: flags.salvageState,
       verbose: flags.verbose,
       progress: flags.quiet ? false : { stream: process.stderr, tty },
-      command: ['flf2v', ...process.argv.slice(2)].join(' '),
+      command: [invokedAs(), ...process.argv.slice(2)].join(' '),
       signal: stop.signal,
       abortHard: hard.signal,
     });
