@@ -71,16 +71,12 @@ function damaged(format: string, what: string): Inspection {
   return { ok: false, kind: 'frame-format', text: `the ${format} is damaged: ${what} (a bad copy?)` };
 }
 
+function newFacts(format: ImageFacts['format']): ImageFacts {
+  return { format, width: 0, height: 0, orientation: 1, bitDepth: 8, channels: 3, palette: false };
+}
+
 function inspectPng(bytes: Buffer): Inspection {
-  const facts: ImageFacts = {
-    format: 'png',
-    width: 0,
-    height: 0,
-    orientation: 1,
-    bitDepth: 8,
-    channels: 3,
-    palette: false,
-  };
+  const facts = newFacts('png');
   let pos = 8;
   for (;;) {
     if (pos + 8 > bytes.length) return endsEarly(bytes, 'the PNG has no IEND chunk');
@@ -116,15 +112,7 @@ function inspectPng(bytes: Buffer): Inspection {
 const isSof = (m: number) => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
 
 function inspectJpeg(bytes: Buffer): Inspection {
-  const facts: ImageFacts = {
-    format: 'jpeg',
-    width: 0,
-    height: 0,
-    orientation: 1,
-    bitDepth: 8,
-    channels: 3,
-    palette: false,
-  };
+  const facts = newFacts('jpeg');
   const noEnd = 'the JPEG has no end marker (EOI)';
   let exifSeen = false;
   let pos = 2;

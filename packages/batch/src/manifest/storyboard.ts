@@ -1,13 +1,13 @@
-import { coerceTaskField, TASK_FIELDS, type TaskField } from '@flf2v/core/rules';
+import { coerceTaskField, TASK_FIELDS } from '@flf2v/core/rules';
 import type { Node } from 'yaml';
 import { type Defaults, type LoadContext, markInvalid, type TaskDraft } from './_context.js';
 import { suggest } from './_suggest.js';
 import { kindOf, type YamlEntry, type YamlFile } from './_yaml.js';
-import { missingFields, newDraft, setField, unknownKeyText } from './fields.js';
+import { missingFields, newDraft, unknownKeyText } from './fields.js';
 import type { FrameEntry } from './frames.js';
 import { checkId, sequenceId } from './ids.js';
 import type { SourceLocation } from './types.js';
-import { readYamlField, readYamlId } from './yaml-tasks.js';
+import { readYamlId, setYamlField } from './yaml-tasks.js';
 
 /**
  * A storyboard is an ordered list of frames; the prompt on frame i describes the move from frame i to frame
@@ -191,17 +191,7 @@ function transition(
       if (meant !== undefined) failed.push(meant);
     }
     if (!(TRANSITION_FIELDS as readonly string[]).includes(item.key)) continue;
-    const loc = yaml.at(item.value, `${from.path}.${item.key}`, item.keyNode);
-    const read = readYamlField(ctx, yaml, item, loc, draft.id);
-    if ('skip' in read) {
-      if (read.skip === 'reported') {
-        failed.push(item.key);
-        markInvalid(ctx, draft);
-      }
-      continue;
-    }
-    if (!setField(ctx, draft, item.key as TaskField, read.set, loc, { baseDir: jobDir }))
-      failed.push(item.key);
+    setYamlField(ctx, yaml, draft, item, `${from.path}.${item.key}`, jobDir, failed);
   }
   if (missingFields(draft, failed).includes('prompt')) {
     ctx.sink.error(

@@ -1,3 +1,4 @@
+import type { TaskField } from '@flf2v/core/rules';
 import type { Node } from 'yaml';
 import { type Defaults, type LoadContext, markInvalid, type TaskDraft } from './_context.js';
 import { suggest } from './_suggest.js';
@@ -16,16 +17,8 @@ import type { SourceLocation } from './types.js';
 
 /** A job file's `defaults:` and `tasks:`: task fields written out in YAML, located by line and column. */
 
-/** Task fields that are text by nature: read as written, never as a YAML number, boolean or date. */
-const TEXT_FIELDS: ReadonlySet<string> = new Set([
-  'selected_model',
-  'image',
-  'last_image',
-  'prompt',
-  'negative_prompt',
-  'resolution',
-  'aspect_ratio',
-]);
+/** Task fields whose YAML type counts (numbers, booleans); every other one is text, read as written. */
+const TYPED_FIELDS: ReadonlySet<string> = new Set(['duration', 'number_of_videos', 'need_expand_prompt']);
 /** YAML 1.1's booleans, which YAML 1.2 reads as text: `need_expand_prompt: yes` still means yes. */
 const YAML11_TRUE = /^(y|Y|yes|Yes|YES|on|On|ON)$/;
 const YAML11_FALSE = /^(n|N|no|No|NO|off|Off|OFF)$/;
@@ -55,7 +48,7 @@ export function readYamlField(
     );
     return { skip: 'reported' };
   }
-  const value = TEXT_FIELDS.has(item.key) ? yaml.text(item.value) : yaml.value(item.value);
+  const value = TYPED_FIELDS.has(item.key) ? yaml.value(item.value) : yaml.text(item.value);
   if (value === null) return { skip: 'empty' };
   if (typeof value === 'string' && item.key === 'need_expand_prompt' && yaml.isPlain(item.value)) {
     if (YAML11_TRUE.test(value)) return { set: true };
@@ -96,6 +89,28 @@ export function readDefaults(ctx: LoadContext, yaml: YamlFile, entry: YamlEntry,
     }
   }
   return defaults;
+}
+
+/** Read one field of a task (see `readYamlField`) and set it; a field that could not be set joins `failed`. */
+export function setYamlField(
+  ctx: LoadContext,
+  yaml: YamlFile,
+  draft: TaskDraft,
+  item: YamlEntry,
+  path: string,
+  jobDir: string,
+  failed: string[],
+): void {
+  const loc = yaml.at(item.value, path, item.keyNode);
+  const read = readYamlField(ctx, yaml, item, loc, draft.id);
+  if ('skip' in read) {
+    if (read.skip === 'reported') {
+      failed.push(item.key);
+      markInvalid(ctx, draft);
+    }
+    return;
+  }
+  if (!setField(ctx, draft, item.key as TaskField, read.set, loc, { baseDir: jobDir })) failed.push(item.key);
 }
 
 /** A task's `id:` as written (`007` stays "007"); an explicit null is reported like any field's. */
@@ -180,16 +195,7 @@ function readTask(
       if (meant !== undefined) failed.push(meant);
       continue;
     }
-    const loc = yaml.at(item.value, at, item.keyNode);
-    const read = readYamlField(ctx, yaml, item, loc, draft.id);
-    if ('skip' in read) {
-      if (read.skip === 'reported') {
-        failed.push(item.key);
-        markInvalid(ctx, draft);
-      }
-      continue;
-    }
-    if (!setField(ctx, draft, item.key, read.set, loc, { baseDir: jobDir })) failed.push(item.key);
+    setYamlField(ctx, yaml, draft, item, at, jobDir, failed);
   }
   for (const field of missingFields(draft, failed)) {
     ctx.sink.error(
