@@ -17,12 +17,12 @@ import {
 } from './_helpers.js';
 
 /** A 12-task run of 1.5 s tasks through the real CLI, caught with 4 of them accepted by the provider. */
-async function runUnderWay() {
+async function runUnderWay(env: NodeJS.ProcessEnv = {}) {
   const sim = await simulator({ timings: { runningMs: 1500 } });
   const dir = await tempDir();
   const manifest = await writeCsvJob(dir, 12);
   const out = join(dir, 'out');
-  const run = spawnCli(['run', manifest, '--out', out], { env: cliEnv(sim) });
+  const run = spawnCli(['run', manifest, '--out', out], { env: cliEnv(sim, env) });
   await waitFor(() => sim.ledger().submissions.accepted.length >= 4);
   return { sim, manifest, out, run };
 }
@@ -202,8 +202,7 @@ describe('flf2v run (the real CLI against the simulator)', () => {
     run.kill('SIGINT');
     const stopped = await run.result;
     expect(stopped.code).toBe(130);
-    expect(stopped.stderr).toContain('Resume with:');
-    expect(stopped.stderr).toContain(`--out ${out}`);
+    expect(stopped.stderr).toContain(`Resume with:\n  flf2v run ${manifest} --out ${out}\n`);
     const before = sim.ledger().submissions.accepted.length;
     const resumed = await runCli(['run', manifest, '--out', out, '--quiet'], { env: cliEnv(sim) });
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -215,14 +214,18 @@ describe('flf2v run (the real CLI against the simulator)', () => {
 
   it('takes a Ctrl-C forwarded by a wrapper (SIGINT, then SIGTERM at once) as one clean stop', async () => {
     // pnpm exec / pnpm run forward Ctrl-C as SIGINT followed by SIGTERM; the terminal also signals the group.
-    const { sim, manifest, out, run } = await runUnderWay();
+    // pnpm says who started the process in its environment, so the hint is the command the user typed.
+    const { sim, manifest, out, run } = await runUnderWay({
+      npm_command: 'exec',
+      npm_config_user_agent: 'pnpm/10.34.8 npm/? node/v20.20.2 linux x64',
+    });
     run.kill('SIGINT');
     run.kill('SIGTERM');
     run.kill('SIGINT');
     const stopped = await run.result;
     expect(stopped.code).toBe(130);
     expect(stopped.stderr).not.toContain('flf2v: stopped.');
-    expect(stopped.stderr).toContain('Resume with:');
+    expect(stopped.stderr).toContain(`Resume with:\n  pnpm exec flf2v run ${manifest} --out ${out}\n`);
     expect(existsSync(join(out, 'state', 'lock.json'))).toBe(false);
     const resumed = await runCli(['run', manifest, '--out', out, '--quiet'], { env: cliEnv(sim) });
     expect(resumed.code, resumed.stderr).toBe(0);

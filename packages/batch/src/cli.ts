@@ -4,7 +4,7 @@
  */
 
 import { isFlf2vError } from '@flf2v/core/rules';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -114,15 +114,14 @@ Exit codes:
       'hard cap on videos this run may request (unknown tasks count as spent)',
       positiveInt('--max-videos'),
     )
-    .option(
-      '--task-timeout <duration>',
-      'report a task stalled after this long at the provider',
-      parseDurationMs('--task-timeout'),
-      30 * 60_000,
+    .addOption(
+      new Option('--task-timeout <duration>', 'report a task stalled after this long at the provider')
+        .argParser(parseDurationMs('--task-timeout'))
+        .default(30 * 60_000, '30m'),
     )
     .option('--dry-run', 'plan only: validate and print what would be sent; send nothing')
     .option('--strict', "make a mismatch between a task's two frame aspect ratios an error, not a warning")
-    .option('--encoding <name>', 'CSV encoding (default: detect UTF-8 / GBK)')
+    .option('--encoding <name>', 'CSV encoding, e.g. windows-1252, gbk, shift_jis (default: detect)')
     .option('--json', 'print the final summary as JSON on stdout')
     .option('--salvage-state', 'accept a damaged state journal by keeping its records before the damage')
     .action(async (manifest: string, opts: Record<string, unknown>) => {
@@ -138,7 +137,7 @@ Exit codes:
     .argument('<manifest>', 'a YAML job file or a CSV')
     .option('--json', 'machine-readable output')
     .option('--strict', "make a mismatch between a task's two frame aspect ratios an error, not a warning")
-    .option('--encoding <name>', 'CSV encoding (default: detect UTF-8 / GBK)')
+    .option('--encoding <name>', 'CSV encoding, e.g. windows-1252, gbk, shift_jis (default: detect)')
     .action(async (manifest: string, opts: Record<string, unknown>) => {
       const { validateCommand } = await import('./commands/validate.js');
       process.exitCode = await validateCommand(manifest, opts);

@@ -9,6 +9,7 @@ import type { Plan } from '../manifest/types.js';
 import { mergeLimits } from '../run/limits.js';
 import { runSession, type SessionResult } from '../run/session.js';
 import { formatDuration } from '../util/format.js';
+import { invokedAs } from '../util/invocation.js';
 import { onStopSignals } from '../util/stop-signals.js';
 import { resolveProvider } from './_provider.js';
 
@@ -47,7 +48,7 @@ function shellQuote(arg: string): string {
 function resumeCommand(outDir: string): string {
   const args = process.argv.slice(2);
   if (!args.includes('--out')) args.push('--out', relative(process.cwd(), outDir) || '.');
-  return ['flf2v', ...args].map(shellQuote).join(' ');
+  return [invokedAs(), ...args.map(shellQuote)].join(' ');
 }
 
 function printOutcome(result: SessionResult, outDir: string, startedMs: number): void {
@@ -162,7 +163,7 @@ export async function runCommand(manifest: string, raw: Record<string, unknown>)
       salvageState: flags.salvageState,
       verbose: flags.verbose,
       progress: flags.quiet ? false : { stream: process.stderr, tty },
-      command: ['flf2v', ...process.argv.slice(2)].join(' '),
+      command: [invokedAs(), ...process.argv.slice(2)].join(' '),
       signal: stop.signal,
       abortHard: hard.signal,
     });

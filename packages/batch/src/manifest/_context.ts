@@ -1,5 +1,6 @@
 import type { CoerceOptions, RequestRules } from '@flf2v/core/rules';
 import type { FrameEntry, FrameStore } from './frames.js';
+import type { FileLocator } from './locate.js';
 import type { ProblemSink } from './problems.js';
 import type { SourceLocation, TaskParams } from './types.js';
 
@@ -35,6 +36,8 @@ export interface LoadContext {
   cwd: string;
   sink: ProblemSink;
   frames: FrameStore;
+  /** Finds files written as another platform spells paths; shared by frames and `tasks_csv:`. */
+  locator: FileLocator;
   rules: Partial<RequestRules>;
   /** `--encoding`: wins over a job file's `tasks_csv: { encoding }`. */
   encoding?: string;

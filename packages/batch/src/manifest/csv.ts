@@ -1,12 +1,19 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, extname } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { TaskField } from '@flf2v/core/rules';
 import { type CsvError, type Options, parse } from 'csv-parse';
 import { type Defaults, type LoadContext, markInvalid, type TaskDraft } from './_context.js';
 import { suggest } from './_suggest.js';
-import { chooseEncoding, decodeStream, scanFile } from './encoding.js';
+import { delimiterName, sniffDialect } from './delimiter.js';
+import {
+  chooseEncoding,
+  decodeHead,
+  decodeStream,
+  type EncodingChoice,
+  excerpt,
+  scanFile,
+} from './encoding.js';
 import {
   isTaskField,
   missingFields,
@@ -25,6 +32,8 @@ export interface CsvSource {
   path: string;
   /** Where a job file named this CSV (`tasks_csv:`), for problems about the file as a whole. */
   namedAt?: SourceLocation;
+  /** `tasks_csv:` as written and the directory it is relative to, so a Windows-style path can be found. */
+  written?: { baseDir: string; text: string };
   /** `tasks_csv: { encoding }`, where it was written. */
   encoding?: { name: string; loc: SourceLocation };
   defaults: Defaults;
@@ -57,23 +66,34 @@ function syntaxText(error: CsvError | undefined): string {
  * Stream a CSV's rows into task drafts. Rows are counted as a spreadsheet shows them (the header is row 1; a
  * quoted cell spanning several lines is still one row), so every location matches what the user sees.
  */
-export async function readCsvTasks(ctx: LoadContext, source: CsvSource): Promise<void> {
-  const file = displayPath(source.path, ctx.cwd);
+export async function readCsvTasks(ctx: LoadContext, given: CsvSource): Promise<void> {
+  let source = given;
+  let file = displayPath(source.path, ctx.cwd);
   ctx.sink.registerFile(file);
   const fileLoc: SourceLocation = source.namedAt ?? { file };
-  try {
-    if (!(await stat(source.path)).isFile()) {
-      ctx.sink.error('file-missing', fileLoc, `expected a CSV file, found a directory: ${file}`);
-      return;
-    }
-  } catch {
-    ctx.sink.error('file-missing', fileLoc, `CSV file not found: ${file}`);
+  const located = source.written
+    ? await ctx.locator.locate(source.written.baseDir, source.written.text)
+    : await ctx.locator.locate(ctx.cwd, source.path);
+  if (!located.found) {
+    const text =
+      located.kind === 'not-a-file'
+        ? `expected a CSV file, found a directory: ${file}`
+        : `CSV file not found: ${file}${located.hint ? `; ${located.hint}` : ''}`;
+    ctx.sink.error('file-missing', fileLoc, text);
     return;
+  }
+  if (located.note)
+    ctx.sink.warn('path-spelling', fileLoc, `${source.written?.text ?? file}: ${located.note}`);
+  if (located.path !== source.path) {
+    source = { ...source, path: located.path };
+    file = displayPath(source.path, ctx.cwd);
+    ctx.sink.registerFile(file);
   }
   const scan = await scanFile(source.path);
   ctx.fileHashes.push(scan.sha256);
   const fromFlag = ctx.encoding !== undefined;
   const choice = await chooseEncoding(
+    source.path,
     scan,
     ctx.encoding ?? source.encoding?.name,
     fromFlag ? '--encoding' : 'encoding:',
@@ -83,13 +103,18 @@ export async function readCsvTasks(ctx: LoadContext, source: CsvSource): Promise
     return;
   }
   if (choice.warning) ctx.sink.warn('encoding', { file }, choice.warning);
+  const tabFirst = ['.tsv', '.tab', '.txt'].includes(extname(source.path).toLowerCase());
+  const dialect = sniffDialect(await decodeHead(scan.head, choice.encoding), tabFirst);
 
-  const reader = new CsvRowReader(ctx, source, file);
+  const reader = new CsvRowReader(ctx, source, file, dialect.delimiter, guessNote(choice));
   let row = 0;
   /** A bug in reading a row must not pass for a broken file. */
   let bug: unknown;
   const options: Options<null, string[]> = {
     bom: true,
+    delimiter: dialect.delimiter,
+    // Excel's `sep=` line is not a row: the header after it is row 1, as Excel shows it.
+    ...(dialect.sepLine ? { from_line: 2 } : {}),
     relax_column_count: true,
     relax_quotes: true,
     skip_records_with_error: true,
@@ -126,6 +151,18 @@ export async function readCsvTasks(ctx: LoadContext, source: CsvSource): Promise
   reader.finish();
 }
 
+/** When the encoding was guessed: how to say so, with the first row that has non-ASCII text. */
+function guessNote(choice: Extract<EncodingChoice, { ok: true }>): ((cells: string[]) => string) | undefined {
+  const guessed = choice.guessed;
+  if (!guessed) return undefined;
+  const why =
+    guessed.how === 'only'
+      ? 'the only encoding in which it reads as text'
+      : "the likeliest by chardet's language statistics";
+  return (cells) =>
+    `not UTF-8: read as ${guessed.name}, ${why}; this row reads ${cells.map((cell) => `«${excerpt(cell, 80)}»`).join(', ')}. If that is wrong, give the encoding with --encoding or tasks_csv: { path, encoding }`;
+}
+
 /** Turns rows into drafts; the first non-empty row is the header. */
 class CsvRowReader {
   private header: Header | undefined;
@@ -139,6 +176,9 @@ class CsvRowReader {
     private readonly ctx: LoadContext,
     private readonly source: CsvSource,
     private readonly file: string,
+    private readonly delimiter: string,
+    /** Set while a guessed encoding has not yet been shown on a row. */
+    private guessNote?: (cells: string[]) => string,
   ) {
     this.baseDir = dirname(source.path);
     this.fieldOptions = { baseDir: this.baseDir, fromText: true, rowLoc: true };
@@ -146,6 +186,11 @@ class CsvRowReader {
 
   take(row: number, cells: string[]): void {
     if (cells.every((cell) => cell.trim() === '')) return;
+    const nonAscii = this.guessNote ? cells.filter((cell) => /[^\x00-\x7f]/.test(cell)) : [];
+    if (this.guessNote && nonAscii.length > 0) {
+      this.ctx.sink.warn('encoding', { file: this.file, row }, this.guessNote(nonAscii));
+      this.guessNote = undefined;
+    }
     if (this.header === undefined) {
       this.header = this.readHeader(row, cells);
       return;
@@ -196,8 +241,8 @@ class CsvRowReader {
       const likely = suggest(name, TASK_KEYS);
       if (likely !== undefined) meant.add(likely);
       let text = unknownKeyText('column', name, TASK_KEYS);
-      if (cells.length === 1 && /[;\t]/.test(name)) {
-        text += '. The header looks separated by semicolons or tabs: save the sheet as CSV (comma-separated)';
+      if (cells.length === 1 && /[^\p{L}\p{N}_ -]/u.test(name)) {
+        text += `. The header is one cell when split at ${delimiterName(this.delimiter)}: if another character separates the columns, say which with a first line such as sep=;`;
       }
       sink.error('unknown-field', loc, text);
       return 'skip';

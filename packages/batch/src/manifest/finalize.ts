@@ -1,7 +1,8 @@
 import { type LoadContext, markInvalid, type TaskDraft } from './_context.js';
 import type { FrameEntry } from './frames.js';
 import { taskKey } from './identity.js';
-import { derivedId } from './ids.js';
+import { derivedId, idFileKey } from './ids.js';
+import { orientationText, swapsSides } from './image-check.js';
 import { formatLocation } from './location.js';
 import type { FrameRef, PlannedTask, SourceLocation, TaskParams } from './types.js';
 
@@ -41,6 +42,11 @@ export function finalize(ctx: LoadContext, strict: boolean): Finalized {
   for (const draft of ctx.drafts) {
     for (const field of FRAME_FIELDS) {
       const entry = draft[field];
+      if (entry?.note) {
+        // Said once, where the frame is first used.
+        ctx.sink.warn(entry.note.kind, frameLoc(ctx, draft, field), entry.note.text, draft.id);
+        delete entry.note;
+      }
       if (!entry?.problem) continue;
       markInvalid(ctx, draft);
       if (entry.reported) continue;
@@ -95,26 +101,33 @@ function checkAspect(
   const b = last.width / last.height;
   const ratio = a / b;
   if (ratio >= ASPECT_TOLERANCE.min && ratio <= ASPECT_TOLERANCE.max) return;
-  const text = `the two frames' aspect ratios differ too much: image ${image.display} is ${image.width}×${image.height} (${a.toFixed(2)}), last_image ${last.display} is ${last.width}×${last.height} (${b.toFixed(2)}); expected their ratio within ${ASPECT_TOLERANCE.min}–${ASPECT_TOLERANCE.max}, got ${ratio.toFixed(2)}`;
+  const text = `the two frames' aspect ratios differ too much: image ${image.display} is ${shape(image)}, last_image ${last.display} is ${shape(last)}; expected their ratio within ${ASPECT_TOLERANCE.min}–${ASPECT_TOLERANCE.max}, got ${ratio.toFixed(2)}`;
   ctx.sink.add(strict ? 'error' : 'warning', 'aspect-mismatch', draft.source, text, draft.id);
   if (strict) markInvalid(ctx, draft);
 }
 
-/** Ids are file names: unique, and unique ignoring case (macOS and Windows would overwrite one with the other). */
+/** `1080×1920 (0.56)`, and how it is stored when that differs from how it is seen. */
+function shape(frame: Extract<FrameRef, { kind: 'file' }>): string {
+  const seen = `${frame.width}×${frame.height} (${(frame.width / frame.height).toFixed(2)})`;
+  if (frame.orientation === undefined) return seen;
+  const [w, h] = swapsSides(frame.orientation) ? [frame.height, frame.width] : [frame.width, frame.height];
+  return `${seen} as displayed (stored ${w}×${h}, ${orientationText(frame.orientation)} by its EXIF orientation ${frame.orientation})`;
+}
+
+/**
+ * Ids are file names: unique, also ignoring case and Unicode normalization (macOS and Windows would write both
+ * videos to one file). Returns the ids in use by `idFileKey`.
+ */
 function checkIds(ctx: LoadContext, folded: ReadonlySet<TaskDraft>): Map<string, TaskDraft> {
   const owners = new Map<string, TaskDraft>();
   for (const draft of ctx.drafts) {
     if (draft.id === undefined || folded.has(draft)) continue;
-    const lower = draft.id.toLowerCase();
-    const owner = owners.get(lower);
+    const fileKey = idFileKey(draft.id);
+    const owner = owners.get(fileKey);
     if (!owner) {
-      owners.set(lower, draft);
+      owners.set(fileKey, draft);
       continue;
     }
-    const how =
-      owner.id === draft.id
-        ? ''
-        : ` (${JSON.stringify(owner.id)} differs only in case: their videos would overwrite each other on macOS and Windows)`;
     const loc =
       draft.source.row === undefined
         ? { ...draft.source, path: `${draft.source.path}.id` }
@@ -122,7 +135,7 @@ function checkIds(ctx: LoadContext, folded: ReadonlySet<TaskDraft>): Map<string,
     ctx.sink.error(
       'duplicate-id',
       loc,
-      `expected a unique id, got ${JSON.stringify(draft.id)} again: first used at ${formatLocation(owner.source)}${how}`,
+      `expected a unique id, got ${JSON.stringify(draft.id)} again: first used at ${formatLocation(owner.source)}${sameFileReason(owner.id!, draft.id)}`,
       draft.id,
     );
     markInvalid(ctx, draft);
@@ -130,9 +143,21 @@ function checkIds(ctx: LoadContext, folded: ReadonlySet<TaskDraft>): Map<string,
   return owners;
 }
 
+/** Why two different spellings are one id. */
+function sameFileReason(first: string, again: string): string {
+  if (first === again) return '';
+  const how =
+    first.normalize('NFC') === again.normalize('NFC')
+      ? 'is written with other Unicode code points for the same letters (NFC/NFD)'
+      : first.toLowerCase() === again.toLowerCase()
+        ? 'differs only in case'
+        : 'differs only in case and Unicode form (NFC/NFD)';
+  return ` (${JSON.stringify(first)} ${how}: their videos would overwrite each other on macOS and Windows)`;
+}
+
 /**
- * Each valid draft becomes its planned task in place (same fields, same order). `taken`: the ids in use,
- * lower-cased; derived ids are added to it.
+ * Each valid draft becomes its planned task in place (same fields, same order). `taken`: the ids in use, by
+ * `idFileKey`; derived ids are added to it.
  */
 function plannedTasks(
   ctx: LoadContext,
@@ -145,8 +170,8 @@ function plannedTasks(
     if (draft.id === undefined) {
       let chars = 12;
       do draft.id = derivedId(draft.key, chars++);
-      while (taken.has(draft.id));
-      taken.set(draft.id, true);
+      while (taken.has(idFileKey(draft.id)));
+      taken.set(idFileKey(draft.id), true);
     }
     const task = draft as unknown as PlannedTask;
     task.image = draft.image!.ref!;

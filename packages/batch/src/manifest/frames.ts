@@ -3,6 +3,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isHttpUrl } from '@flf2v/core/rules';
 import { imageSize } from 'image-size';
+import { inspectImage, swapsSides } from './image-check.js';
+import type { FileLocator, Located } from './locate.js';
 import type { ProblemKind } from './problems.js';
 import type { FrameRef } from './types.js';
 
@@ -23,11 +25,14 @@ export interface FrameEntry {
   ref?: FrameRef;
   /** Set when the file cannot be used. */
   problem?: { kind: ProblemKind; text: string };
+  /** Set when the file was found under another spelling of its path (a warning, reported like a problem). */
+  note?: { kind: ProblemKind; text: string };
   /** The problem was reported (once, at the first task that uses the frame). */
   reported?: boolean;
 }
 
 type Measured = { ref: FrameRef } | { problem: { kind: ProblemKind; text: string } };
+type Problem = { problem: { kind: ProblemKind; text: string } };
 
 const SCHEME = /^[a-z][a-z0-9+.-]+:\/\//i;
 
@@ -59,10 +64,7 @@ function describeOther(bytes: Uint8Array): string {
 async function measure(path: string, display: string, maxBytes: number): Promise<Measured> {
   let size: number;
   try {
-    const info = await stat(path);
-    if (!info.isFile())
-      return { problem: { kind: 'frame-missing', text: `${display} is not a file (${path})` } };
-    size = info.size;
+    size = (await stat(path)).size;
   } catch {
     return {
       problem: { kind: 'frame-missing', text: `frame file not found: ${display} (looked for ${path})` },
@@ -86,27 +88,38 @@ async function measure(path: string, display: string, maxBytes: number): Promise
       problem: { kind: 'frame-format', text: `${display}: expected a PNG or JPEG image, found ${found}` },
     };
   }
-  let width: number;
-  let height: number;
-  try {
-    const size = imageSize(bytes);
-    width = size.width;
-    height = size.height;
-  } catch {
-    width = 0;
-    height = 0;
-  }
-  if (!(width > 0 && height > 0)) {
+  const inspection = inspectImage(bytes, format);
+  if (!inspection.ok) return { problem: { kind: inspection.kind, text: `${display}: ${inspection.text}` } };
+  const { facts } = inspection;
+  if (!(facts.width > 0 && facts.height > 0)) {
     const text = `${display}: a ${format.toUpperCase()} file whose dimensions cannot be read (truncated or damaged?)`;
     return { problem: { kind: 'frame-format', text } };
   }
+  // Shapes are judged as the user sees the picture: a phone's portrait photo is often stored landscape.
+  const turned = swapsSides(facts.orientation);
+  const width = turned ? facts.height : facts.width;
+  const height = turned ? facts.width : facts.height;
   const aspect = width / height;
   if (aspect < MIN_FRAME_ASPECT || aspect > MAX_FRAME_ASPECT) {
     const text = `${display} is ${width}×${height} (aspect ${aspect.toFixed(2)}); expected an aspect ratio from 1:4 to 4:1`;
     return { problem: { kind: 'frame-aspect', text } };
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { ref: { kind: 'file', path, display, sha256, bytes: bytes.length, format, width, height } };
+  const ref: FrameRef = { kind: 'file', path, display, sha256, bytes: bytes.length, format, width, height };
+  if (facts.orientation !== 1) ref.orientation = facts.orientation;
+  return { ref };
+}
+
+function notFound(display: string, located: Extract<Located, { found: false }>): Problem {
+  if (located.kind === 'not-a-file')
+    return { problem: { kind: 'frame-missing', text: `${display} is not a file (${located.path})` } };
+  const hint = located.hint === undefined ? '' : `; ${located.hint}`;
+  return {
+    problem: {
+      kind: 'frame-missing',
+      text: `frame file not found: ${display} (looked for ${located.path})${hint}`,
+    },
+  };
 }
 
 /**
@@ -120,6 +133,7 @@ export class FrameStore {
   private active = 0;
 
   constructor(
+    private readonly locator: FileLocator,
     private readonly maxBytes: number = DEFAULT_IMAGE_MAX_BYTES,
     private readonly concurrency = 8,
   ) {}
@@ -138,7 +152,7 @@ export class FrameStore {
       entry = { display: value, ref: { kind: 'url', url: value } };
     } else {
       const path = resolve(baseDir, value);
-      entry = this.byPath.get(path) ?? this.load(path, value);
+      entry = this.byPath.get(path) ?? this.load(baseDir, path, value);
     }
     this.byWriting.set(cacheKey, entry);
     return entry;
@@ -149,14 +163,19 @@ export class FrameStore {
     await Promise.all(this.pending);
   }
 
-  private load(path: string, display: string): FrameEntry {
+  private load(baseDir: string, path: string, display: string): FrameEntry {
     const entry: FrameEntry = { display };
     this.byPath.set(path, entry);
     this.pending.push(
       new Promise<void>((done) => {
         this.queue.push(async () => {
           try {
-            const measured = await measure(path, display, this.maxBytes);
+            const located = await this.locator.locate(baseDir, display);
+            if (located.found && located.note)
+              entry.note = { kind: 'path-spelling', text: `${display}: ${located.note}` };
+            const measured = located.found
+              ? await measure(located.path, display, this.maxBytes)
+              : notFound(display, located);
             if ('ref' in measured) entry.ref = measured.ref;
             else entry.problem = measured.problem;
           } catch (error) {

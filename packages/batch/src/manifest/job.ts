@@ -27,7 +27,7 @@ export const JOB_SETTING_KEYS: readonly JobSettingKey[] = [
 ];
 
 function text(yaml: YamlFile, entry: YamlEntry): string | undefined {
-  const value = yaml.value(entry.value);
+  const value = yaml.text(entry.value);
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
@@ -50,13 +50,13 @@ export function readJobSetting(
       return;
     }
     case 'name': {
-      const check = checkId(yaml.value(entry.value));
+      const check = checkId(yaml.text(entry.value));
       if (check.ok) job.name = check.id;
       else
         sink.error(
           'invalid-value',
           loc,
-          `expected a job name that is ${check.expected.replace(/^a name /, '')}, got ${found}`,
+          `expected a job name that is ${check.expected.replace(/^a name (that is )?/, '')}, got ${found}`,
         );
       return;
     }

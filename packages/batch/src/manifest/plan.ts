@@ -6,14 +6,19 @@ import { readCsvTasks } from './csv.js';
 import { builtinDefaults, setParams } from './fields.js';
 import { finalize } from './finalize.js';
 import { DEFAULT_IMAGE_MAX_BYTES, FrameStore } from './frames.js';
+import { FileLocator } from './locate.js';
 import { displayPath } from './location.js';
 import { ProblemSink } from './problems.js';
 import type { JobConfig, LoadOptions, Plan, PlannedTask, PlanSummary, TaskParams } from './types.js';
 
+/** A table may be comma-, semicolon- or tab-separated whatever its extension (Excel's "Unicode Text" is .txt). */
 const FORMATS: Record<string, Plan['manifest']['format']> = {
   '.yaml': 'yaml',
   '.yml': 'yaml',
   '.csv': 'csv',
+  '.tsv': 'csv',
+  '.tab': 'csv',
+  '.txt': 'csv',
 };
 
 /**
@@ -29,10 +34,12 @@ export async function loadPlan(manifestPath: string, options: LoadOptions = {}):
   sink.registerFile(file);
   const rules =
     options.limits?.promptMaxChars === undefined ? {} : { promptMaxChars: options.limits.promptMaxChars };
+  const locator = new FileLocator();
   const ctx: LoadContext = {
     cwd,
     sink,
-    frames: new FrameStore(options.limits?.imageMaxBytes ?? DEFAULT_IMAGE_MAX_BYTES),
+    frames: new FrameStore(locator, options.limits?.imageMaxBytes ?? DEFAULT_IMAGE_MAX_BYTES),
+    locator,
     rules,
     drafts: [],
     fileHashes: [],
@@ -52,7 +59,7 @@ export async function loadPlan(manifestPath: string, options: LoadOptions = {}):
     sink.error(
       'unsupported-format',
       { file },
-      `expected a .yaml, .yml or .csv manifest, got ${extension === '' ? 'a file without extension' : `a ${extension} file`}`,
+      `expected a .yaml or .yml job file, or a table (.csv, .tsv, .txt), got ${extension === '' ? 'a file without extension' : `a ${extension} file`}`,
     );
   } else if (found !== 'file') {
     const text = found === 'missing' ? 'manifest not found' : 'expected a manifest file, found a directory';

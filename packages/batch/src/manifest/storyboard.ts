@@ -1,12 +1,13 @@
-import { coerceTaskField, TASK_FIELDS, type TaskField } from '@flf2v/core/rules';
+import { coerceTaskField, TASK_FIELDS } from '@flf2v/core/rules';
 import type { Node } from 'yaml';
 import { type Defaults, type LoadContext, markInvalid, type TaskDraft } from './_context.js';
 import { suggest } from './_suggest.js';
 import { kindOf, type YamlEntry, type YamlFile } from './_yaml.js';
-import { missingFields, newDraft, setField, setId, unknownKeyText } from './fields.js';
+import { missingFields, newDraft, unknownKeyText } from './fields.js';
 import type { FrameEntry } from './frames.js';
 import { checkId, sequenceId } from './ids.js';
 import type { SourceLocation } from './types.js';
+import { readYamlId, setYamlField } from './yaml-tasks.js';
 
 /**
  * A storyboard is an ordered list of frames; the prompt on frame i describes the move from frame i to frame
@@ -61,7 +62,7 @@ export function readStoryboard(
       );
     } else if (item.key === 'frames') framesEntry = item;
     else {
-      const check = checkId(yaml.value(item.value));
+      const check = checkId(yaml.text(item.value));
       if (check.ok) prefix = check.id;
       else
         sink.error(
@@ -126,7 +127,7 @@ function readFrame(ctx: LoadContext, yaml: YamlFile, node: Node | null, path: st
     frame.entries = yaml.entries(node);
     const image = frame.entries.find((item) => item.key === 'image');
     if (image) {
-      imageValue = yaml.value(image.value);
+      imageValue = yaml.text(image.value);
       frame.imageLoc = yaml.at(image.value, `${path}.image`, image.keyNode);
     }
     for (const item of frame.entries) {
@@ -137,8 +138,8 @@ function readFrame(ctx: LoadContext, yaml: YamlFile, node: Node | null, path: st
           : unknownKeyText('field', item.key, FRAME_KEYS);
       ctx.sink.error('unknown-field', yaml.at(item.keyNode, `${path}.${item.key}`), text);
     }
-  } else if (typeof yaml.value(node) === 'string') {
-    imageValue = yaml.value(node); // `- frames/dawn.png`: a frame with only an image
+  } else if (yaml.isPlain(node) || typeof yaml.value(node) === 'string') {
+    imageValue = yaml.text(node); // `- frames/dawn.png`: a frame with only an image
   } else {
     ctx.sink.error(
       'invalid-value',
@@ -174,8 +175,7 @@ function transition(
 ): TaskDraft {
   const draft = newDraft(ctx, defaults, from.loc);
   const idItem = from.entries.find((item) => item.key === 'id');
-  if (idItem)
-    setId(ctx, draft, yaml.value(idItem.value), yaml.at(idItem.value, `${from.path}.id`, idItem.keyNode));
+  if (idItem) readYamlId(ctx, yaml, draft, idItem, `${from.path}.id`);
   else draft.id = fallbackId;
   // A frame whose image is missing or unusable was reported once, where it is written.
   if (from.image && to.image) {
@@ -191,10 +191,7 @@ function transition(
       if (meant !== undefined) failed.push(meant);
     }
     if (!(TRANSITION_FIELDS as readonly string[]).includes(item.key)) continue;
-    const value = yaml.value(item.value);
-    if (value === null) continue;
-    const loc = yaml.at(item.value, `${from.path}.${item.key}`, item.keyNode);
-    if (!setField(ctx, draft, item.key as TaskField, value, loc, { baseDir: jobDir })) failed.push(item.key);
+    setYamlField(ctx, yaml, draft, item, `${from.path}.${item.key}`, jobDir, failed);
   }
   if (missingFields(draft, failed).includes('prompt')) {
     ctx.sink.error(

@@ -47,8 +47,11 @@ export type FrameRef =
       sha256: string;
       bytes: number;
       format: 'png' | 'jpeg';
+      /** As displayed, px: after the EXIF orientation, so a phone's portrait photo is taller than wide. */
       width: number;
       height: number;
+      /** EXIF orientation 2–8 when the picture is stored turned or mirrored; absent when stored upright. */
+      orientation?: number;
     }
   | { kind: 'url'; url: string };
 

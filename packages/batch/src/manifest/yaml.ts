@@ -19,12 +19,27 @@ export interface YamlJobResult {
   defaults: Partial<TaskParams>;
 }
 
-/** Decode a job file as UTF-8, or say where it is not. */
-function decodeUtf8(bytes: Buffer): { text: string } | { badLine: number } {
+/**
+ * Top-level keys that hold anchors for the rest of the file and are otherwise ignored: `x-…` as Docker Compose
+ * has them, `.…` as GitLab CI does.
+ */
+export function isExtensionKey(key: string): boolean {
+  return key.startsWith('x-') || key.startsWith('.');
+}
+
+/** Decode a job file (UTF-8, or UTF-16 with its byte order mark as YAML allows), or say where it is not. */
+function decodeJobFile(bytes: Buffer): { text: string } | { badLine: number } {
+  const utf16 =
+    bytes[0] === 0xff && bytes[1] === 0xfe
+      ? 'utf-16le'
+      : bytes[0] === 0xfe && bytes[1] === 0xff
+        ? 'utf-16be'
+        : undefined;
+  const encoding = utf16 ?? 'utf-8';
   try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+    return { text: new TextDecoder(encoding, { fatal: true }).decode(bytes) };
   } catch {
-    const lossy = new TextDecoder('utf-8').decode(bytes);
+    const lossy = new TextDecoder(encoding).decode(bytes);
     const before = lossy.slice(0, lossy.indexOf('\uFFFD'));
     return { badLine: before.split('\n').length };
   }
@@ -44,7 +59,7 @@ export async function readYamlJob(
   const result: YamlJobResult = { defaults: builtinDefaults().params };
   const bytes = await readFile(path);
   ctx.fileHashes.push(createHash('sha256').update(bytes).digest('hex'));
-  const decoded = decodeUtf8(bytes);
+  const decoded = decodeJobFile(bytes);
   if (!('text' in decoded)) {
     sink.error(
       'encoding',
@@ -73,7 +88,7 @@ export async function readYamlJob(
   const byKey = new Map<string, YamlEntry>();
   for (const entry of entries) {
     if (JOB_KEYS.includes(entry.key)) byKey.set(entry.key, entry);
-    else
+    else if (!isExtensionKey(entry.key))
       sink.error(
         'unknown-field',
         yaml.at(entry.keyNode, entry.key),
@@ -103,6 +118,7 @@ export async function readYamlJob(
       if (csv) await readCsvTasks(ctx, { ...csv, defaults });
     }
   }
+  for (const problem of yaml.mergeProblems) sink.error('invalid-value', problem.loc, problem.text);
   return result;
 }
 
@@ -110,18 +126,23 @@ export async function readYamlJob(
 function csvSpec(ctx: LoadContext, yaml: YamlFile, entry: YamlEntry, jobDir: string) {
   const loc = yaml.at(entry.value, 'tasks_csv', entry.keyNode);
   const expected = 'expected a CSV path, or { path, encoding }';
-  const plain = yaml.value(entry.value);
+  const plain = yaml.text(entry.value);
   if (typeof plain === 'string' && plain.trim() !== '')
-    return { path: resolve(jobDir, plain.trim()), namedAt: loc };
+    return {
+      path: resolve(jobDir, plain.trim()),
+      namedAt: loc,
+      written: { baseDir: jobDir, text: plain.trim() },
+    };
   if (!yaml.isMap(entry.value)) {
     ctx.sink.error('invalid-value', loc, `${expected}, got ${kindOf(yaml, entry.value)}`);
     return undefined;
   }
   let path: string | undefined;
   let encoding: { name: string; loc: SourceLocation } | undefined;
+  let written: { baseDir: string; text: string } | undefined;
   for (const item of yaml.entries(entry.value)) {
     const at = yaml.at(item.value, `tasks_csv.${item.key}`, item.keyNode);
-    const value = yaml.value(item.value);
+    const value = yaml.text(item.value);
     if (!CSV_KEYS.includes(item.key)) {
       ctx.sink.error(
         'unknown-field',
@@ -134,12 +155,15 @@ function csvSpec(ctx: LoadContext, yaml: YamlFile, entry: YamlEntry, jobDir: str
         at,
         `expected ${item.key === 'path' ? 'a CSV path' : 'an encoding name such as gbk'}, got ${kindOf(yaml, item.value)}`,
       );
-    } else if (item.key === 'path') path = resolve(jobDir, value.trim());
-    else encoding = { name: value.trim(), loc: at };
+    } else if (item.key === 'path') {
+      path = resolve(jobDir, value.trim());
+      written = { baseDir: jobDir, text: value.trim() };
+    } else encoding = { name: value.trim(), loc: at };
   }
   if (path === undefined) {
     ctx.sink.error('missing-field', loc, 'missing path: the CSV file to read tasks from');
     return undefined;
   }
-  return encoding ? { path, namedAt: loc, encoding } : { path, namedAt: loc };
+  const spec = { path, namedAt: loc, ...(written ? { written } : {}) };
+  return encoding ? { ...spec, encoding } : spec;
 }

@@ -22,7 +22,7 @@ function crc32(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function chunk(type: string, data: Uint8Array): Buffer {
+export function chunk(type: string, data: Uint8Array): Buffer {
   const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
   const length = Buffer.alloc(4);
   length.writeUInt32BE(data.length);
@@ -45,6 +45,42 @@ export function png(width: number, height: number, shade = 0): Buffer {
     chunk('IHDR', header),
     chunk('IDAT', deflateSync(pixels)),
     chunk('IEND', new Uint8Array()),
+  ]);
+}
+
+/** A TIFF structure (EXIF) with only an Orientation tag, little- or big-endian. */
+export function exifTiff(orientation: number, bigEndian = false): Buffer {
+  const tiff = Buffer.alloc(26);
+  const u16 = (v: number, at: number) => (bigEndian ? tiff.writeUInt16BE(v, at) : tiff.writeUInt16LE(v, at));
+  const u32 = (v: number, at: number) => (bigEndian ? tiff.writeUInt32BE(v, at) : tiff.writeUInt32LE(v, at));
+  tiff.write(bigEndian ? 'MM' : 'II', 0, 'latin1');
+  u16(42, 2);
+  u32(8, 4); // IFD0 right after the header
+  u16(1, 8); // one entry
+  u16(0x0112, 10); // Orientation
+  u16(3, 12); // SHORT
+  u32(1, 14);
+  u16(orientation, 18);
+  u32(0, 22); // no next IFD
+  return tiff;
+}
+
+/** A JPEG with an EXIF APP1 segment giving `orientation`, right after its SOI marker. */
+export function jpegWithOrientation(jpeg: Buffer, orientation: number, bigEndian = false): Buffer {
+  const body = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), exifTiff(orientation, bigEndian)]);
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(body.length + 2);
+  return Buffer.concat([jpeg.subarray(0, 2), Buffer.from([0xff, 0xe1]), length, body, jpeg.subarray(2)]);
+}
+
+/** A PNG with an eXIf chunk giving `orientation`, before its image data. */
+export function pngWithOrientation(width: number, height: number, orientation: number): Buffer {
+  const plain = png(width, height);
+  const ihdrEnd = 8 + 12 + 13;
+  return Buffer.concat([
+    plain.subarray(0, ihdrEnd),
+    chunk('eXIf', exifTiff(orientation)),
+    plain.subarray(ihdrEnd),
   ]);
 }
 

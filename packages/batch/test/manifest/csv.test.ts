@@ -153,10 +153,12 @@ describe('bare CSV', () => {
     ]);
   });
 
-  it('hints at the delimiter when a sheet was saved with semicolons', async () => {
-    const dir = await testdir({ 'semi.csv': 'id;image;last_image;prompt\nx;a.png;b.png;p\n' });
-    const [problem] = errors(await load(dir, 'semi.csv'));
-    expect(problem!.message).toContain('save the sheet as CSV (comma-separated)');
+  it('says how to name the delimiter when the header tells none', async () => {
+    const dir = await testdir({ 'odd.csv': 'Bild#Ende#Text\nx#a.png#b.png\n' });
+    const [problem] = errors(await load(dir, 'odd.csv'));
+    expect(problem!.message).toContain(
+      'if another character separates the columns, say which with a first line such as sep=;',
+    );
   });
 });
 
@@ -168,7 +170,7 @@ describe('CSV encodings', () => {
     const plan = await load(dir, 'gbk.csv');
     expect(errors(plan)).toEqual([]);
     expect(lines(warnings(plan))).toEqual([
-      'encoding: gbk.csv: not valid UTF-8, so read as GBK (as Chinese Excel saves CSV); if its text looks wrong, give the encoding with --encoding or tasks_csv: { path, encoding }',
+      "encoding: gbk.csv row 2: not UTF-8: read as GBK (Simplified Chinese), the likeliest by chardet's language statistics; this row reads «狗», «小狗起身轻嗅，镜头缓慢推进». If that is wrong, give the encoding with --encoding or tasks_csv: { path, encoding }",
     ]);
     expect(plan.tasks[0]!.id).toBe('狗');
     expect(plan.tasks[0]!.params.prompt).toBe('小狗起身轻嗅，镜头缓慢推进');
@@ -191,18 +193,19 @@ describe('CSV encodings', () => {
     expect(plan.tasks).toEqual([]);
   });
 
-  it('warns when a UTF-8 file is read as GBK on request', async () => {
+  it('refuses to read a UTF-8 file as GBK on request: that would send mojibake', async () => {
     const dir = await testdir({ ...frames(), 'utf8.csv': chinese });
     const plan = await load(dir, 'utf8.csv', { encoding: 'gbk' });
-    expect(lines(warnings(plan))).toEqual([
-      'encoding: utf8.csv: read as gbk as asked (--encoding), but the file is valid UTF-8: if its text looks garbled, drop the encoding',
+    expect(lines(errors(plan))).toEqual([
+      `encoding: utf8.csv: the file is UTF-8, but is to be read as gbk (--encoding): line 2 would read «${iconv.decode(Buffer.from('狗,a.png,b.png,小狗起身轻嗅，镜头缓慢推进,5'), 'gbk')}» instead of «狗,a.png,b.png,小狗起身轻嗅，镜头缓慢推进,5». Drop the encoding`,
     ]);
+    expect(plan.tasks).toEqual([]);
   });
 
   it('rejects an unknown encoding name', async () => {
     const dir = await testdir({ ...frames(), 'x.csv': chinese });
     expect(lines(errors(await load(dir, 'x.csv', { encoding: 'klingon' })))).toEqual([
-      'encoding: x.csv: unknown encoding "klingon"; expected a name such as utf-8, gbk, gb18030, big5 or shift_jis',
+      'encoding: x.csv: unknown encoding "klingon"; expected a name such as utf-8, windows-1252, gbk, big5, shift_jis or utf-16le',
     ]);
   });
 

@@ -27,7 +27,7 @@ describe('frames', () => {
       'frame-format: m.csv row 3, column image (task text): text.png: expected a PNG or JPEG image, found text',
       'frame-format: m.csv row 4, column image (task empty): empty.png: expected a PNG or JPEG image, found an empty file',
       'frame-format: m.csv row 5, column image (task gif): gif.png: expected a PNG or JPEG image, found a GIF image',
-      'frame-format: m.csv row 6, column image (task broken): broken.png: a PNG file whose dimensions cannot be read (truncated or damaged?)',
+      'frame-truncated: m.csv row 6, column image (task broken): broken.png: the file ends early: still copying? (the PNG has no IEND chunk; it has 12 bytes)',
     ]);
     expect(plan.tasks.map((t) => t.id)).toEqual(['ok']);
     expect(plan.tasks[0]!.image).toMatchObject({ kind: 'file', format: 'png', width: 32, height: 18 });

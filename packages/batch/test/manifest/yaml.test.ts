@@ -245,7 +245,7 @@ tasks:
       'file-missing: a.yaml:2:12: tasks_csv: CSV file not found: nope.csv',
     ]);
     expect(lines(errors(await load(dir, 'b.yaml')))).toEqual([
-      'encoding: b.yaml:2:37: tasks_csv.encoding: unknown encoding "nope"; expected a name such as utf-8, gbk, gb18030, big5 or shift_jis',
+      'encoding: b.yaml:2:37: tasks_csv.encoding: unknown encoding "nope"; expected a name such as utf-8, windows-1252, gbk, big5, shift_jis or utf-16le',
     ]);
   });
 
@@ -259,10 +259,10 @@ tasks:
   it('requires YAML values of the right type: "5" (a string) is not a duration in YAML', async () => {
     const dir = await testdir({
       ...frames(),
-      'a.yaml': 'version: 1\ntasks:\n  - { image: a.png, last_image: b.png, prompt: 42, duration: "5" }\n',
+      'a.yaml': 'version: 1\ntasks:\n  - { image: a.png, last_image: b.png, prompt: "", duration: "5" }\n',
     });
     expect(lines(errors(await load(dir, 'a.yaml')))).toEqual([
-      'invalid-value: a.yaml:3:48: tasks[0].prompt: expected a non-empty text, got 42',
+      'invalid-value: a.yaml:3:48: tasks[0].prompt: expected a non-empty text, got ""',
       'invalid-value: a.yaml:3:62: tasks[0].duration: expected 5, 6 or 8, got "5"',
     ]);
   });
@@ -270,12 +270,12 @@ tasks:
 
 describe('manifest files', () => {
   it('reports a missing manifest and an unsupported extension', async () => {
-    const dir = await testdir({ 'a.txt': 'x' });
+    const dir = await testdir({ 'a.json': 'x' });
     expect(lines(errors(await load(dir, 'nope.yaml')))).toEqual([
       'file-missing: nope.yaml: manifest not found: nope.yaml',
     ]);
-    expect(lines(errors(await load(dir, 'a.txt')))).toEqual([
-      'unsupported-format: a.txt: expected a .yaml, .yml or .csv manifest, got a .txt file',
+    expect(lines(errors(await load(dir, 'a.json')))).toEqual([
+      'unsupported-format: a.json: expected a .yaml or .yml job file, or a table (.csv, .tsv, .txt), got a .json file',
     ]);
   });
 });
