@@ -101,8 +101,7 @@ export interface StageContext {
   readonly outDir: string;
   /** Who first used each task id in this directory (`video-paths.ts`). */
   readonly idOwners: ReadonlyMap<string, string>;
-  /** @see PipelineOptions */
-  readonly maxVideos: number | undefined;
+  /** A task running longer than this (session time) is parked as stalled. */
   readonly taskTimeoutMs: number;
   readonly uploadCache: UploadCache | undefined;
   /** Aborted by a stop request: nothing new starts. */

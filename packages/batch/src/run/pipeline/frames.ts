@@ -1,7 +1,7 @@
 import { Flf2vError } from '@flf2v/core/rules';
 import { internalError } from '../../errors.js';
 import type { FrameRef, PlannedTask } from '../../manifest/types.js';
-import type { RunState } from '../../state/run-state.js';
+import type { UploadState } from '../../state/run-state.js';
 import { verdictOf } from '../policy.js';
 import { call, failTask, retryAfterOf } from './call.js';
 import type { FrameSource, Stage, StageContext, TaskRun } from './context.js';
@@ -23,8 +23,9 @@ export class FrameUrls implements FrameSource {
   private readonly distrusted = new Set<string>();
 
   constructor(
-    private readonly state: RunState,
-    /** @default 12 hours */
+    /** The upload of a frame (by content hash) recorded in the run's state, if any. */
+    private readonly recorded: (sha256: string) => UploadState | undefined | Promise<UploadState | undefined>,
+    /** Reuse URLs younger than this, in ms. */
     private readonly maxAgeMs: number,
   ) {}
 
@@ -32,10 +33,10 @@ export class FrameUrls implements FrameSource {
    * @throws Flf2vError `E_ABORTED` when the run stops first; the upload's error when it fails the task; a fatal
    *   error as is.
    */
-  urlOf(frame: FrameRef, run: TaskRun, ctx: StageContext): Promise<string> {
-    if (frame.kind === 'url') return Promise.resolve(frame.url);
-    const known = this.distrusted.has(frame.sha256) ? undefined : this.state.uploads.get(frame.sha256);
-    if (known && Date.now() - Date.parse(known.at) <= this.maxAgeMs) return Promise.resolve(known.url);
+  async urlOf(frame: FrameRef, run: TaskRun, ctx: StageContext): Promise<string> {
+    if (frame.kind === 'url') return frame.url;
+    const known = this.distrusted.has(frame.sha256) ? undefined : await this.recorded(frame.sha256);
+    if (known && Date.now() - Date.parse(known.at) <= this.maxAgeMs) return known.url;
     let pending = this.pending.get(frame.sha256);
     if (!pending) {
       pending = this.upload(frame, run, ctx);
