@@ -124,9 +124,80 @@ Exit codes:
     .option('--encoding <name>', 'CSV encoding, e.g. windows-1252, gbk, shift_jis (default: detect)')
     .option('--json', 'print the final summary as JSON on stdout')
     .option('--salvage-state', 'accept a damaged state journal by keeping its records before the damage')
+    .option(
+      '--backend <url>',
+      'redis://HOST:PORT[/DB]: keep the run in Redis and work on it here, alongside any flf2v worker',
+    )
     .action(async (manifest: string, opts: Record<string, unknown>) => {
       const { runCommand } = await import('./commands/run.js');
       process.exitCode = await runCommand(manifest, opts);
+    });
+
+  program
+    .command('enqueue')
+    .description('validate and queue a manifest on a Redis backend for flf2v worker; print the run id')
+    .argument('<manifest>', 'a YAML job file or a CSV')
+    .requiredOption(
+      '--backend <url>',
+      'redis://HOST:PORT[/DB] (Redis with appendonly yes, appendfsync always)',
+    )
+    .option('--out <dir>', 'run directory, seen by every worker (default: runs/<job name>)')
+    .option(
+      '--submit-rpm <n>',
+      'submissions per minute, for every worker of the key together',
+      positiveNumber('--submit-rpm'),
+    )
+    .option(
+      '--query-rpm <n>',
+      'status/result queries per minute, all workers together',
+      positiveNumber('--query-rpm'),
+    )
+    .option(
+      '--max-in-flight <n>',
+      'tasks running at the provider at once, all workers together',
+      positiveInt('--max-in-flight'),
+    )
+    .option(
+      '--resubmit-unknown',
+      're-send tasks whose earlier submission may or may not have reached the provider',
+    )
+    .option('--retry-failed', 're-run failed tasks (a failed task that has a taskId is polled again first)')
+    .addOption(
+      new Option('--task-timeout <duration>', 'report a task stalled after this long at the provider')
+        .argParser(parseDurationMs('--task-timeout'))
+        .default(30 * 60_000, '30m'),
+    )
+    .option('--strict', "make a mismatch between a task's two frame aspect ratios an error, not a warning")
+    .option('--encoding <name>', 'CSV encoding, e.g. windows-1252, gbk, shift_jis (default: detect)')
+    .option('--json', 'on an invalid manifest, print the plan and its problems as JSON')
+    .option('--quiet', 'print only the run id')
+    .action(async (manifest: string, opts: Record<string, unknown>) => {
+      const { enqueueCommand } = await import('./commands/enqueue.js');
+      process.exitCode = await enqueueCommand(manifest, opts);
+    });
+
+  program
+    .command('worker')
+    .description('take the tasks of every run on a Redis backend for the key in BAICAI_API_KEY, until Ctrl-C')
+    .requiredOption('--backend <url>', 'redis://HOST:PORT[/DB]')
+    .option(
+      '--concurrency <n>',
+      'tasks this worker drives at once (default 64)',
+      positiveInt('--concurrency'),
+    )
+    .addOption(
+      new Option(
+        '--stalled-after <duration>',
+        'a worker silent this long (killed, frozen) has its tasks taken over',
+      )
+        .argParser(parseDurationMs('--stalled-after'))
+        .default(30_000, '30s'),
+    )
+    .option('--verbose', 'debug logs, pretty, on stderr')
+    .option('--quiet', 'no start and stop lines')
+    .action(async (opts: Record<string, unknown>) => {
+      const { workerCommand } = await import('./commands/worker.js');
+      process.exitCode = await workerCommand(opts);
     });
 
   program

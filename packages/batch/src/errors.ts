@@ -27,6 +27,13 @@ export type BatchErrorCode =
   | 'E_TASK_FAILED'
   /** Something flf2v did not expect (a bug): the task (or the run) stops with it. Please report it. */
   | 'E_INTERNAL'
+  /**
+   * The Redis backend cannot be used: unreachable, or not configured to keep what it is told (`appendonly yes`,
+   * `appendfsync always`, `maxmemory-policy noeviction`), or its data is not flf2v's. Nothing was sent.
+   */
+  | 'E_BACKEND'
+  /** Another worker has taken this task over (its job's lock moved on): this one leaves it alone. */
+  | 'E_TASK_TAKEN'
   /** A command was interrupted (SIGINT/SIGTERM) before it finished (`flf2v film`: nothing half-written is left). */
   | 'E_INTERRUPTED'
   /** ffmpeg or ffprobe is not installed (not on PATH, or FFMPEG_PATH/FFPROBE_PATH is not an executable). */

@@ -1,3 +1,4 @@
+export { backendFor } from './backend/index.js';
 export { BatchError, type BatchErrorCode, type ErrorCode, usageError } from './errors.js';
 export { EXIT, type ExitCode, exitCodeFor } from './exit-codes.js';
 export {
@@ -42,7 +43,7 @@ export type {
   ScheduledJob,
 } from './schedule/types.js';
 export { postWebhook, type WebhookOptions, type WebhookResult } from './schedule/webhook.js';
-export { backendFor, fileBackend, type StateBackend } from './state/backend.js';
+export { fileBackend, type StateBackend } from './state/backend.js';
 export { acquireLock, type LockHolder, type RunLock, readLock } from './state/lock.js';
 export type { JournalRecord } from './state/records.js';
 export { RunState, type TaskPhase, type TaskState } from './state/run-state.js';

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { RunSummary } from '@flf2v/reporter';
+import { backendFor } from '../backend/index.js';
 import { BatchError } from '../errors.js';
 import { readFilmRecord } from '../film/record.js';
 import { buildSummary } from '../run/summary.js';
-import { backendFor } from '../state/backend.js';
 
 /**
  * The report model of a run directory, from its state alone (no manifest needed, nothing locked), with the

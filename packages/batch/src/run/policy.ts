@@ -9,8 +9,8 @@ import type { ErrorCode } from '../errors.js';
  *
  * | verdict      | codes                                                    | what happens to the task                      |
  * |--------------|----------------------------------------------------------|-----------------------------------------------|
- * | `fatal`      | E_AUTH E_CONFIG E_STATE E_LOCAL_IO E_JOURNAL_CORRUPT      | nothing: the whole run stops, every task kept |
- * | `stopped`    | E_ABORTED                                                | nothing: the run is stopping                  |
+ * | `fatal`      | E_AUTH E_CONFIG E_STATE E_LOCAL_IO E_JOURNAL_CORRUPT E_BACKEND | nothing: the whole run stops, every task kept |
+ * | `stopped`    | E_ABORTED E_TASK_TAKEN                                   | nothing: the run is stopping (or another worker has the task) |
  * | `struggling` | E_RATE_LIMITED E_SERVER E_NETWORK E_TIMEOUT               | waits (backoff, `Retry-After` as a floor) and tries again; never fails the task |
  * | `broken`     | E_BAD_RESPONSE E_DOWNLOAD                                 | tries again; fails after `brokenInRow` in a row |
  * | `expired`    | E_URL_EXPIRED                                            | asks for fresh result URLs (never resubmits); fails after `urlRefreshes` |
@@ -44,12 +44,14 @@ const FATAL: ReadonlySet<string> = new Set<ErrorCode>([
   'E_STATE',
   'E_LOCAL_IO',
   'E_JOURNAL_CORRUPT',
+  'E_BACKEND',
 ]);
 
 /** The verdict on an error code (see the table above). */
 export function verdictOf(code: string): Verdict {
   if (FATAL.has(code)) return 'fatal';
-  if (code === 'E_ABORTED') return 'stopped';
+  // Stopped, or (a worker) the task is another worker's now: leave it as it is.
+  if (code === 'E_ABORTED' || code === 'E_TASK_TAKEN') return 'stopped';
   if (isStruggling(code)) return 'struggling';
   if (code === 'E_BAD_RESPONSE' || code === 'E_DOWNLOAD') return 'broken';
   if (code === 'E_URL_EXPIRED') return 'expired';

@@ -4,7 +4,7 @@ import { type RunSummary, writeReports } from '@flf2v/reporter';
 import { BatchError, internalError } from '../errors.js';
 import { EXIT, type ExitCode, exitCodeFor } from '../exit-codes.js';
 import type { JobLimits, Plan } from '../manifest/types.js';
-import { backendFor } from '../state/backend.js';
+import { fileBackend } from '../state/backend.js';
 import { acquireLock, type RunLock } from '../state/lock.js';
 import type { ProviderIdentity } from '../state/records.js';
 import type { RunState } from '../state/run-state.js';
@@ -72,7 +72,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
   let log: FileLogger | undefined;
   let client: Client | undefined;
   try {
-    store = await (await backendFor(o.outDir)).open(o.outDir, {
+    store = await fileBackend.open(o.outDir, {
       create: { job: o.plan.job.name, manifestHash: o.plan.manifest.hash, tool: `flf2v/${TOOL_VERSION}` },
       salvage: o.salvageState,
     });

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { backendFor } from '../state/backend.js';
+import { backendFor } from '../backend/index.js';
 import type { Placement } from './types.js';
 
 /** Names inside a run directory that are never run directories themselves. */

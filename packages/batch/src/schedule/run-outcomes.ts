@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPORT_FILES } from '@flf2v/reporter';
-import { backendFor } from '../state/backend.js';
+import { backendFor } from '../backend/index.js';
 import type { TaskPhase } from '../state/run-state.js';
 
 /**

@@ -56,8 +56,3 @@ export const fileBackend: StateBackend = {
   },
   runner: (dir) => liveHolder(dir),
 };
-
-/** The backend a run directory's state lives in. */
-export async function backendFor(_dir: string): Promise<StateBackend> {
-  return fileBackend;
-}

@@ -4,8 +4,8 @@ import { backoffMs, TASK_POLICY, TaskRetries, verdictOf } from '../../src/run/po
 describe('the task policy table', () => {
   it('gives every code one verdict', () => {
     const table = {
-      fatal: ['E_AUTH', 'E_CONFIG', 'E_STATE', 'E_LOCAL_IO', 'E_JOURNAL_CORRUPT'],
-      stopped: ['E_ABORTED'],
+      fatal: ['E_AUTH', 'E_CONFIG', 'E_STATE', 'E_LOCAL_IO', 'E_JOURNAL_CORRUPT', 'E_BACKEND'],
+      stopped: ['E_ABORTED', 'E_TASK_TAKEN'],
       struggling: ['E_RATE_LIMITED', 'E_SERVER', 'E_NETWORK', 'E_TIMEOUT'],
       broken: ['E_BAD_RESPONSE', 'E_DOWNLOAD'],
       expired: ['E_URL_EXPIRED'],

@@ -1,0 +1,105 @@
+import { Redis } from 'ioredis';
+import { BatchError } from '../../errors.js';
+import type { RedisAddress } from './url.js';
+
+/**
+ * What Redis must be told to keep what flf2v tells it: every write on disk before it answers (an intent to
+ * submit must survive a kill -9 of Redis, or a task could be paid twice), and nothing evicted when memory runs
+ * short. The one line that starts it right:
+ * `redis-server --appendonly yes --appendfsync always --maxmemory-policy noeviction`.
+ */
+export const REQUIRED_SETTINGS: Readonly<Record<string, string>> = Object.freeze({
+  appendonly: 'yes',
+  appendfsync: 'always',
+  'maxmemory-policy': 'noeviction',
+});
+
+export interface RedisConnectOptions {
+  /** For BullMQ workers and blocking commands: never give up on a command (BullMQ requires null). */
+  blocking?: boolean;
+  /** Connection name shown by CLIENT LIST (`flf2v:worker`, …). */
+  name?: string;
+}
+
+/** A client for `address`; lazy (nothing is sent until the first command), never logs credentials. */
+export function connectRedis(address: RedisAddress, options: RedisConnectOptions = {}): Redis {
+  return new Redis({
+    host: address.host,
+    port: address.port,
+    db: address.db,
+    username: address.username,
+    password: address.password,
+    connectionName: options.name,
+    lazyConnect: true,
+    // A worker waits out a Redis restart; a command of ours fails after a few tries (BullMQ's own use `null`).
+    maxRetriesPerRequest: options.blocking ? null : 3,
+    enableOfflineQueue: true,
+    retryStrategy: (times) => Math.min(200 * times, 2_000),
+  });
+}
+
+/**
+ * Connect and check that Redis keeps what it is told (`REQUIRED_SETTINGS`).
+ * @throws BatchError `E_BACKEND`: unreachable (within `timeoutMs`), CONFIG not allowed, or a setting wrong — the
+ *   message names each wrong setting, its value, and the line that starts Redis right.
+ */
+export async function checkRedis(redis: Redis, address: RedisAddress, timeoutMs = 5_000): Promise<void> {
+  try {
+    await withTimeout(
+      redis.connect().catch(() => redis.ping()),
+      timeoutMs,
+    );
+  } catch (cause) {
+    throw new BatchError(
+      'E_BACKEND',
+      `cannot reach Redis at ${address.display}: ${describe(cause)}. Start it with: redis-server --port ${address.port} ${settingsLine()}`,
+      { cause },
+    );
+  }
+  const wrong: string[] = [];
+  for (const [name, want] of Object.entries(REQUIRED_SETTINGS)) {
+    let got: string | undefined;
+    try {
+      const reply = (await redis.config('GET', name)) as string[];
+      got = reply[1];
+    } catch (cause) {
+      throw new BatchError(
+        'E_BACKEND',
+        `Redis at ${address.display} does not let flf2v read its settings (CONFIG GET ${name}: ${describe(cause)}); flf2v needs ${settingsLine()} and refuses to run without knowing`,
+        { cause },
+      );
+    }
+    if (got !== want) wrong.push(`${name} is ${JSON.stringify(got ?? '')}, must be ${want}`);
+  }
+  if (wrong.length > 0) {
+    throw new BatchError(
+      'E_BACKEND',
+      `Redis at ${address.display} would lose what flf2v tells it (a lost intent can mean a task paid twice): ${wrong.join('; ')}. ` +
+        `Start it with ${settingsLine()} (or CONFIG SET each, then CONFIG REWRITE).`,
+    );
+  }
+}
+
+function settingsLine(): string {
+  return Object.entries(REQUIRED_SETTINGS)
+    .map(([k, v]) => `--${k} ${v}`)
+    .join(' ');
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,20 @@
+import { writeReports } from '@flf2v/reporter';
+import type { Redis } from 'ioredis';
+import { buildSummary } from '../../run/summary.js';
+import type { RedisKeys } from './keys.js';
+import { readRunLog } from './run.js';
+
+/** Render a run's three reports into its directory from its state in Redis (the worker that settles its last task does). */
+export async function writeRunReports(
+  redis: Redis,
+  keys: RedisKeys,
+  runId: string,
+  outDir: string,
+): Promise<void> {
+  const state = await readRunLog(redis, keys, runId);
+  const open = Number((await redis.hget(keys.run(runId), 'open')) ?? '0');
+  await writeReports(
+    outDir,
+    buildSummary({ outDir, state, runState: open > 0 ? 'running' : 'finished', stats: state.stats }),
+  );
+}

@@ -1,0 +1,232 @@
+import type { CallGate } from '@flf2v/core';
+import { type Client, createClient } from '@flf2v/core';
+import { type Job, WaitingError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { JobLimits, PlannedTask } from '../../manifest/types.js';
+import { RunClock } from '../../run/clock.js';
+import { RateLimiter } from '../../run/limiter.js';
+import type { Logger } from '../../run/pipeline/context.js';
+import { Engine, type RunScope } from '../../run/pipeline/engine.js';
+import { FrameUrls } from '../../run/pipeline/frames.js';
+import { DEFAULT_UPLOAD_MAX_AGE_MS, openUploadCache, type UploadCache } from '../../run/upload-cache.js';
+import type { TaskState } from '../../state/run-state.js';
+import { checkRedis, connectRedis } from './connection.js';
+import { RedisInFlight } from './in-flight.js';
+import { keyFingerprint, QUEUE_NAME, RedisKeys } from './keys.js';
+import { planOf } from './plan-of.js';
+import { writeRunReports } from './reports.js';
+import type { TaskJob } from './run.js';
+import { type RedisScripts, withScripts } from './scripts.js';
+import { RedisStore } from './store.js';
+import type { RedisAddress } from './url.js';
+
+/** How often a worker re-reads its key's limits (a later enqueue may change them). */
+const LIMITS_REFRESH_MS = 5_000;
+
+/** Jobs a worker processes at once (most of them wait on the provider). @default 64 */
+export const DEFAULT_WORKER_CONCURRENCY = 64;
+
+export interface WorkerOptions {
+  address: RedisAddress;
+  apiKey: string;
+  baseUrl: string;
+  logger: Logger;
+  /** @default DEFAULT_WORKER_CONCURRENCY */
+  concurrency?: number;
+  /** The key's limits; undefined fields are read from Redis (set by `enqueue`). */
+  limits?: JobLimits;
+  /**
+   * BullMQ's job lock (ms): a worker silent this long (killed, frozen) loses its jobs — its tasks — to others
+   * (`--stalled-after`). @default 30_000
+   */
+  lockDurationMs?: number;
+  /** The upload cache's directory. @default the user cache dir */
+  cacheDir?: string;
+  /** Called once every task of a run is settled (its reports are written by then). */
+  onRunSettled?: (runId: string) => void;
+  /** The client's gate. @default a per-process RateLimiter with the key's known limits */
+  gate?: CallGate;
+}
+
+/**
+ * `flf2v worker`: takes the tasks of every run of one API key from the key's BullMQ queue and drives each through
+ * the same stages as a file-backend run (`Engine`), with the run's state in Redis (`RedisStore`, its job's lock
+ * fencing intents and decisions) and the key's in-flight cap shared by all workers (`RedisInFlight`). A job is a
+ * task; it stays active while its task runs at the provider. Killed, a worker's jobs stall and are taken over:
+ * a task with a taskId is polled, one whose submit outcome was cut is `unknown` — never sent again by a takeover.
+ * Stopped (SIGINT), it takes no new work, lets calls settle, and puts its jobs back for other workers.
+ */
+export class RedisWorker {
+  private readonly engine: Engine;
+  private readonly members = new WeakMap<TaskState, string>();
+  private readonly outDirs = new Map<string, { outDir: string; taskTimeoutMs: number }>();
+  private worker?: Worker<TaskJob>;
+  /** Timers to clear on stop. */
+  readonly timers: NodeJS.Timeout[] = [];
+
+  private constructor(
+    private readonly o: WorkerOptions,
+    private readonly redis: Redis & RedisScripts,
+    private readonly subscriber: Redis,
+    private readonly bull: Redis,
+    private readonly keys: RedisKeys,
+    private readonly client: Client,
+    private readonly inFlight: RedisInFlight,
+    private readonly frames: FrameUrls,
+    private readonly uploadCache: UploadCache | undefined,
+  ) {
+    this.engine = new Engine({
+      client,
+      logger: o.logger,
+      clock: new RunClock({ spans: new Map(), session: 0 }),
+    });
+  }
+
+  /**
+   * Connect, check Redis keeps what it is told, and start taking jobs.
+   * @throws BatchError `E_BACKEND`
+   */
+  static async start(o: WorkerOptions): Promise<RedisWorker> {
+    const redis = withScripts(connectRedis(o.address, { name: 'flf2v:worker' }));
+    const subscriber = connectRedis(o.address, { blocking: true, name: 'flf2v:worker:events' });
+    const bull = connectRedis(o.address, { blocking: true, name: 'flf2v:worker:jobs' });
+    try {
+      await checkRedis(redis, o.address);
+    } catch (error) {
+      for (const c of [redis, subscriber, bull]) c.disconnect();
+      throw error;
+    }
+    const keys = new RedisKeys(keyFingerprint(o.apiKey));
+    let stored = (await redis.hgetall(`${keys.prefix}:limits`)) as Record<string, string>;
+    const refresh = setInterval(() => {
+      redis
+        .hgetall(`${keys.prefix}:limits`)
+        .then((h) => {
+          stored = h;
+        })
+        .catch(() => {});
+    }, LIMITS_REFRESH_MS);
+    refresh.unref();
+    const limit = (name: keyof JobLimits) =>
+      o.limits?.[name] ?? (stored[name] ? Number(stored[name]) : undefined);
+    const gate = o.gate ?? new RateLimiter({ rpm: { submit: limit('submitRpm'), query: limit('queryRpm') } });
+    const client = createClient({ apiKey: o.apiKey, baseUrl: o.baseUrl, gate, logger: o.logger });
+    let self: RedisWorker | undefined;
+    const inFlight = new RedisInFlight(
+      redis,
+      subscriber,
+      keys,
+      () => limit('maxInFlight'),
+      (run) => self!.members.get(run.task) ?? run.task.key,
+      o.logger,
+    );
+    const frames = new FrameUrls(async (sha) => {
+      const json = await redis.hget(keys.uploads, sha);
+      return json ? (JSON.parse(json) as { url: string; at: string }) : undefined;
+    }, DEFAULT_UPLOAD_MAX_AGE_MS);
+    const uploadCache = await openUploadCache({ dir: o.cacheDir, baseUrl: o.baseUrl });
+    self = new RedisWorker(o, redis, subscriber, bull, keys, client, inFlight, frames, uploadCache);
+    self.timers.push(refresh);
+    self.listen();
+    return self;
+  }
+
+  /** What the tasks this worker drives are doing now. */
+  get live() {
+    return this.engine.live;
+  }
+
+  /** The error that stopped the worker (a wrong key, Redis gone), if one did. */
+  get fatal() {
+    return this.engine.fatal;
+  }
+
+  private listen(): void {
+    const lockDuration = this.o.lockDurationMs ?? 30_000;
+    this.worker = new Worker<TaskJob>(QUEUE_NAME, (job, token) => this.process(job, token), {
+      connection: this.bull,
+      prefix: this.keys.prefix,
+      concurrency: this.o.concurrency ?? DEFAULT_WORKER_CONCURRENCY,
+      lockDuration,
+      stalledInterval: Math.max(1_000, Math.round(lockDuration / 2)),
+      // A task is never given up because workers died under it: each takeover is safe (see the class doc).
+      maxStalledCount: Number.MAX_SAFE_INTEGER,
+    });
+    this.worker.on('error', (error) => this.o.logger.warn({ err: String(error) }, 'worker: Redis error'));
+  }
+
+  private async process(job: Job<TaskJob>, token: string | undefined): Promise<void> {
+    if (this.engine.stopping) {
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    const { runId, key } = job.data;
+    const run = await this.runInfo(runId);
+    const lock = { key: `${this.worker!.toKey(job.id!)}:lock`, token: token ?? '' };
+    const store = await RedisStore.forTask(this.redis, this.keys, runId, key, lock);
+    const task = store.state.tasks.get(key);
+    if (!task) return;
+    store.onAppended = (record, reply) => {
+      if (reply.open === 0 && 'key' in record && isSettled(store.state.tasks.get(record.key))) {
+        void writeRunReports(this.redis, this.keys, runId, run.outDir)
+          .then(() => this.o.onRunSettled?.(runId))
+          .catch((error) => this.o.logger.warn({ runId, err: String(error) }, 'cannot write the reports'));
+      }
+    };
+    this.members.set(task, `${runId}.${key}`);
+    const owner = await this.redis.hget(this.keys.run(runId), `owner:${task.id}`);
+    const scope: RunScope = {
+      store,
+      outDir: run.outDir,
+      idOwners: new Map([[task.id, owner ?? key]]),
+      taskTimeoutMs: run.taskTimeoutMs,
+      inFlight: this.inFlight,
+      frames: this.frames,
+      uploadCache: this.uploadCache,
+    };
+    const ctx = this.engine.contextFor(scope);
+    const plan: PlannedTask | undefined = planOf(task);
+    const taskRun = this.engine.prepare(task, plan, scope, ctx);
+    if (taskRun) await this.engine.drive(taskRun, ctx);
+    await store.flush().catch((error) => this.engine.failRun(error));
+    if (this.engine.stopping && !isSettled(task)) {
+      // Stopped before the task was done: back to the queue for another worker (or this one, later).
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+  }
+
+  private async runInfo(runId: string): Promise<{ outDir: string; taskTimeoutMs: number }> {
+    let info = this.outDirs.get(runId);
+    if (!info) {
+      const h = await this.redis.hgetall(this.keys.run(runId));
+      info = { outDir: h.outDir ?? '', taskTimeoutMs: Number(h.taskTimeoutMs ?? 30 * 60_000) };
+      this.outDirs.set(runId, info);
+    }
+    return info;
+  }
+
+  /**
+   * Stop taking jobs; the tasks being driven settle their calls and go back to the queue. Resolves when every job
+   * has been handed back and the connections are closed.
+   */
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.engine.stop();
+    await this.worker?.close();
+    await this.engine.idle();
+    this.inFlight.close();
+    await this.uploadCache?.flush();
+    await this.client.close().catch(() => {});
+    for (const c of [this.redis, this.subscriber, this.bull]) c.disconnect();
+  }
+
+  /** Abort calls in flight now (a second SIGINT). */
+  abort(): void {
+    this.engine.abort();
+  }
+}
+
+function isSettled(task: TaskState | undefined): boolean {
+  return task?.phase === 'succeeded' || task?.phase === 'failed' || task?.phase === 'unknown';
+}

@@ -1,0 +1,39 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { RedisAddress } from '../backend/redis/url.js';
+import { parseRedisUrl } from '../backend/redis/url.js';
+import { usageError } from '../errors.js';
+import { defaultCacheDir } from '../run/upload-cache.js';
+import { createFileLogger, type FileLogger } from '../util/logger.js';
+
+/** What every `--backend` command checks first (before anything is read or sent). */
+export function backendOf(flags: {
+  backend?: string;
+  simulator?: boolean;
+  simulatorConfig?: string;
+  maxVideos?: number;
+}): RedisAddress {
+  if (!flags.backend) throw usageError('--backend redis://HOST:PORT[/DB] is required');
+  if (flags.simulator || flags.simulatorConfig) {
+    throw usageError(
+      '--simulator is not for the Redis backend: start one (flf2v simulator --port 8787) and point BAICAI_BASE_URL at it',
+    );
+  }
+  if (flags.maxVideos !== undefined) throw usageError('--max-videos is not supported with --backend (yet)');
+  return parseRedisUrl(flags.backend);
+}
+
+/** A worker's log: JSON lines under the cache directory (`logs/worker-<time>-<pid>.jsonl`), pretty on stderr with --verbose. */
+export function workerLogger(options: { verbose?: boolean; secrets: string[] }): FileLogger {
+  const dir = join(
+    process.env.FLF2V_CACHE_DIR ? defaultCacheDir() : join(homedir(), '.cache', 'flf2v'),
+    'logs',
+  );
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return createFileLogger({
+    file: join(dir, `worker-${stamp}-${process.pid}.jsonl`),
+    verbose: options.verbose,
+    pretty: options.verbose,
+    secrets: options.secrets,
+  });
+}
