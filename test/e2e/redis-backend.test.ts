@@ -42,7 +42,10 @@ describe('the Redis backend', () => {
     const out = join(dir, 'out');
     const env = cliEnv(sim, { FLF2V_CACHE_DIR: join(dir, 'cache') });
 
-    const enq = await runCli(['enqueue', manifest, '--backend', redis.url, '--out', out, '--max-in-flight', '3'], { env });
+    const enq = await runCli(
+      ['enqueue', manifest, '--backend', redis.url, '--out', out, '--max-in-flight', '3'],
+      { env },
+    );
     expect(enq.code, enq.stderr).toBe(0);
     const runId = enq.stdout.trim();
     const file = JSON.parse(await readFile(join(out, 'backend.json'), 'utf8'));
@@ -63,7 +66,13 @@ describe('the Redis backend', () => {
 
     const status = await runCli(['status', out, '--json'], { env });
     expect(status.code, status.stderr).toBe(0);
-    expect(JSON.parse(status.stdout).totals).toMatchObject({ tasks: 12, succeeded: 12, failed: 0, pending: 0, unknown: 0 });
+    expect(JSON.parse(status.stdout).totals).toMatchObject({
+      tasks: 12,
+      succeeded: 12,
+      failed: 0,
+      pending: 0,
+      unknown: 0,
+    });
     const report = await readReport(out);
     expect(report.tasks.map((t) => t.submissions)).toEqual(Array(12).fill(1));
     await checkAgainstLedger(sim, out);
@@ -92,11 +101,15 @@ describe('the Redis backend', () => {
     const dir = await tempDir();
     const manifest = await writeCsvJob(dir, 2, { row: () => ({ duration: 7 }) });
     const env = cliEnv(undefined, { BAICAI_API_KEY: API_KEY, FLF2V_CACHE_DIR: join(dir, 'cache') });
-    const invalid = await runCli(['enqueue', manifest, '--backend', redis.url, '--out', join(dir, 'out')], { env });
+    const invalid = await runCli(['enqueue', manifest, '--backend', redis.url, '--out', join(dir, 'out')], {
+      env,
+    });
     expect(invalid.code).toBe(2);
     expect(await keysOf(redis.url)).toEqual([]);
     const good = await writeCsvJob(dir, 2);
-    const refused = await runCli(['enqueue', good, '--backend', redis.url, '--out', join(dir, 'out')], { env });
+    const refused = await runCli(['enqueue', good, '--backend', redis.url, '--out', join(dir, 'out')], {
+      env,
+    });
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/appendfsync is "everysec", must be always/);
     const worker = await runCli(['worker', '--backend', redis.url], { env });

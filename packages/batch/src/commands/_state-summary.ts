@@ -17,11 +17,17 @@ export async function summaryFromDir(dir: string): Promise<{ summary: RunSummary
     throw new BatchError('E_USAGE', `${dir} is not an flf2v run directory (no state/journal.jsonl)`);
   }
   const holder = await backend.runner(outDir);
-  const running = holder !== undefined;
+  const settled = backend.settled ? await backend.settled(outDir) : undefined;
+  const runState =
+    holder !== undefined || settled === false
+      ? 'running'
+      : settled
+        ? 'finished'
+        : (state.lastSessionEnd ?? 'finished');
   const summary = buildSummary({
     outDir,
     state,
-    runState: running ? 'running' : (state.lastSessionEnd ?? 'finished'),
+    runState,
     stats: state.stats,
   });
   const film = await readFilmRecord(outDir);

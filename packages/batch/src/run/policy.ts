@@ -59,8 +59,8 @@ export function verdictOf(code: string): Verdict {
 }
 
 /**
- * The wait before a task's `attempt`-th retry, in ms: uniform in [0, min(maxMs, baseMs × 2^attempt)], never
- * below `floorMs` (a `Retry-After`).
+ * A backoff after `attempt` earlier retries, in ms: uniform in [0, min(maxMs, baseMs × 2^attempt)], never below
+ * `floorMs` (a `Retry-After`).
  */
 export function backoffMs(attempt: number, floorMs = 0, random: () => number = Math.random): number {
   const { baseMs, maxMs } = TASK_POLICY.backoff;
@@ -105,9 +105,12 @@ export class TaskRetries {
     }
   }
 
-  /** The wait before the next attempt, in ms (`backoffMs`, `floorMs` being a `Retry-After`). */
+  /**
+   * The wait before the next attempt, in ms: `backoffMs` of the failures so far (the first retry waits up to
+   * `backoff.baseMs`), `floorMs` being a `Retry-After`.
+   */
   delayMs(floorMs = 0): number {
-    return backoffMs(this.attempts, floorMs, this.random);
+    return backoffMs(this.attempts - 1, floorMs, this.random);
   }
 
   /** How many times in a row the last verdict came. */

@@ -24,8 +24,13 @@ export interface StateBackend {
   holds(dir: string): Promise<boolean>;
   /** A token that changes whenever the state does (for caches of what was read); undefined without state. */
   stamp(dir: string): Promise<string | undefined>;
-  /** The runner working on the run right now, if any. */
+  /** The runner working on the run right now, if any (the file backend's one runner per directory). */
   runner(dir: string): Promise<LockHolder | undefined>;
+  /**
+   * Whether every task of the run is settled (succeeded, failed or unknown), for a backend whose runs are worked
+   * on by many processes (Redis): until then the run is `running`. Absent: the last session's end says.
+   */
+  settled?(dir: string): Promise<boolean>;
 }
 
 /** The embedded backend: a CRC-checked JSON-lines journal and its snapshot in `DIR/state/`, one runner per directory. */

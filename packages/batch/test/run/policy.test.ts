@@ -44,3 +44,14 @@ describe('the task policy table', () => {
     expect(backoffMs(1, 5_000, () => 0)).toBe(5_000);
   });
 });
+
+describe('TaskRetries backoff', () => {
+  it('waits up to backoff.baseMs before the first retry, doubling after', () => {
+    const r = new TaskRetries(true, () => 0.999);
+    r.fails('struggling');
+    expect(r.delayMs()).toBeLessThan(TASK_POLICY.backoff.baseMs);
+    r.fails('struggling');
+    expect(r.delayMs()).toBeGreaterThan(TASK_POLICY.backoff.baseMs);
+    expect(r.delayMs()).toBeLessThan(2 * TASK_POLICY.backoff.baseMs);
+  });
+});

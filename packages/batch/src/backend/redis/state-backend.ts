@@ -45,5 +45,7 @@ export function redisStateBackend(file: BackendFile): StateBackend {
         return `${open}|${length}`;
       }),
     runner: async () => undefined,
+    settled: () =>
+      withRedis(async (redis) => Number((await redis.hget(keys.run(file.runId), 'open')) ?? '0') === 0),
   };
 }

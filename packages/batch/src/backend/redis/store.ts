@@ -49,7 +49,10 @@ export interface AppendReply {
 export class RedisStore implements StateStore {
   private last: Promise<unknown> = Promise.resolve();
   private failure?: BatchError;
-  /** Called after a record was appended (the reply tells how many tasks of the run are still open). */
+  /**
+   * Called after a record was appended (the reply tells how many tasks of the run are still open, and whether the
+   * writer still held its job's lock).
+   */
   onAppended?: (record: JournalRecord, reply: AppendReply) => void;
 
   constructor(

@@ -1,6 +1,6 @@
 import type { CallGate } from '@flf2v/core';
 import { type Client, createClient } from '@flf2v/core';
-import { type Job, WaitingError, Worker } from 'bullmq';
+import { type Job, Queue, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobLimits, PlannedTask } from '../../manifest/types.js';
 import { RunClock } from '../../run/clock.js';
@@ -12,7 +12,7 @@ import { DEFAULT_UPLOAD_MAX_AGE_MS, openUploadCache, type UploadCache } from '..
 import type { TaskState } from '../../state/run-state.js';
 import { checkRedis, connectRedis } from './connection.js';
 import { RedisInFlight } from './in-flight.js';
-import { keyFingerprint, QUEUE_NAME, RedisKeys } from './keys.js';
+import { jobIdOf, keyFingerprint, QUEUE_NAME, RedisKeys } from './keys.js';
 import { planOf } from './plan-of.js';
 import { writeRunReports } from './reports.js';
 import type { TaskJob } from './run.js';
@@ -61,6 +61,7 @@ export class RedisWorker {
   private readonly members = new WeakMap<TaskState, string>();
   private readonly outDirs = new Map<string, { outDir: string; taskTimeoutMs: number }>();
   private worker?: Worker<TaskJob>;
+  private readonly queue: Queue<TaskJob>;
   /** Timers to clear on stop. */
   readonly timers: NodeJS.Timeout[] = [];
 
@@ -80,6 +81,7 @@ export class RedisWorker {
       logger: o.logger,
       clock: new RunClock({ spans: new Map(), session: 0 }),
     });
+    this.queue = new Queue<TaskJob>(QUEUE_NAME, { connection: redis, prefix: keys.prefix });
   }
 
   /**
@@ -167,6 +169,7 @@ export class RedisWorker {
     const task = store.state.tasks.get(key);
     if (!task) return;
     store.onAppended = (record, reply) => {
+      if (record.t === 'submitted' && !reply.ownLock) this.orphaned(runId, key, record.n);
       if (reply.open === 0 && 'key' in record && isSettled(store.state.tasks.get(record.key))) {
         void writeRunReports(this.redis, this.keys, runId, run.outDir)
           .then(() => this.o.onRunSettled?.(runId))
@@ -196,6 +199,27 @@ export class RedisWorker {
     }
   }
 
+  /**
+   * This worker lost the task's job (it stalled: frozen, cut off from Redis) while its submit was on the wire, and
+   * the provider's task id came back after all. The outcome is recorded (it is a fact), but whoever took the job
+   * over may already have settled the task as unknown: a job of its own makes sure the task is driven on.
+   */
+  private orphaned(runId: string, key: string, n: number): void {
+    this.o.logger.warn(
+      { runId, key },
+      'a submit answered after this worker lost the task; queueing it again',
+    );
+    void this.queue
+      .add(
+        'task',
+        { runId, key },
+        { jobId: `${jobIdOf(runId, key)}.r${n}`, removeOnComplete: true, removeOnFail: true },
+      )
+      .catch((error) =>
+        this.o.logger.error({ runId, key, err: String(error) }, 'cannot queue the task again'),
+      );
+  }
+
   private async runInfo(runId: string): Promise<{ outDir: string; taskTimeoutMs: number }> {
     let info = this.outDirs.get(runId);
     if (!info) {
@@ -214,6 +238,7 @@ export class RedisWorker {
     for (const t of this.timers) clearInterval(t);
     this.engine.stop();
     await this.worker?.close();
+    await this.queue.close();
     await this.engine.idle();
     this.inFlight.close();
     await this.uploadCache?.flush();
