@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { CallGate } from '@flf2v/core';
 import { type Client, createClient } from '@flf2v/core';
 import { type Job, Queue, WaitingError, Worker } from 'bullmq';
@@ -149,6 +150,8 @@ export class RedisWorker {
       connection: this.bull,
       prefix: this.keys.prefix,
       concurrency: this.o.concurrency ?? DEFAULT_WORKER_CONCURRENCY,
+      // Which worker holds a task: each job records it (`processedBy`), CLIENT LIST shows it.
+      name: `${hostname()}:${process.pid}`,
       lockDuration,
       stalledInterval: Math.max(1_000, Math.round(lockDuration / 2)),
       // A task is never given up because workers died under it: each takeover is safe (see the class doc).
