@@ -37,11 +37,6 @@ export async function workerCommand(raw: Record<string, unknown>): Promise<numbe
     await log.close();
     throw error;
   }
-  if (!flags.quiet) {
-    process.stderr.write(
-      `flf2v worker: taking tasks from ${address.display} (log: ${log.file}); Ctrl-C stops\n`,
-    );
-  }
   let stopped = false;
   let watch: NodeJS.Timeout | undefined;
   let dispose = () => {};
@@ -62,6 +57,12 @@ export async function workerCommand(raw: Record<string, unknown>): Promise<numbe
     watch = setInterval(() => {
       if (worker.fatal) resolve();
     }, 250);
+    // Said once Ctrl-C is handled: a stop right after it is a clean one.
+    if (!flags.quiet) {
+      process.stderr.write(
+        `flf2v worker: taking tasks from ${address.display} (log: ${log.file}); Ctrl-C stops\n`,
+      );
+    }
   });
   clearInterval(watch);
   await worker.stop();

@@ -18,7 +18,7 @@ import { planOf } from './plan-of.js';
 import { writeRunReports } from './reports.js';
 import type { TaskJob } from './run.js';
 import { type RedisScripts, withScripts } from './scripts.js';
-import { RedisStore } from './store.js';
+import { backendError, RedisStore } from './store.js';
 import type { RedisAddress } from './url.js';
 
 /** How often a worker re-reads its key's limits (a later enqueue may change them). */
@@ -131,6 +131,14 @@ export class RedisWorker {
     self = new RedisWorker(o, redis, subscriber, bull, keys, client, inFlight, frames, uploadCache);
     self.timers.push(refresh);
     self.listen();
+    try {
+      // Taking jobs before it returns: a stop must not cut BullMQ's connections while they start (they fail
+      // with an unhandled error then).
+      await Promise.all([self.worker!.waitUntilReady(), self.queue.waitUntilReady()]);
+    } catch (cause) {
+      await self.stop().catch(() => {});
+      throw backendError(`cannot take tasks from ${o.address.display}`, cause);
+    }
     return self;
   }
 
@@ -158,6 +166,7 @@ export class RedisWorker {
       maxStalledCount: Number.MAX_SAFE_INTEGER,
     });
     this.worker.on('error', (error) => this.o.logger.warn({ err: String(error) }, 'worker: Redis error'));
+    this.queue.on('error', (error) => this.o.logger.warn({ err: String(error) }, 'queue: Redis error'));
   }
 
   private async process(job: Job<TaskJob>, token: string | undefined): Promise<void> {
