@@ -1,6 +1,11 @@
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
-import { jobIdOf, keyFingerprint, QUEUE_NAME, RedisKeys } from '../../packages/batch/src/backend/redis/keys.js';
+import {
+  jobIdOf,
+  keyFingerprint,
+  QUEUE_NAME,
+  RedisKeys,
+} from '../../packages/batch/src/backend/redis/keys.js';
 import { readRunLog } from '../../packages/batch/src/backend/redis/run.js';
 import type { RunState } from '../../packages/batch/src/state/run-state.js';
 import { API_KEY, type CliResult, runCli, spawnCli } from '../e2e/_helpers.js';
@@ -92,10 +97,9 @@ export async function enqueue(
   env: NodeJS.ProcessEnv,
   flags: string[] = [],
 ): Promise<CliResult> {
-  const res = await runCli(
-    ['enqueue', manifest, '--backend', redisUrl, '--out', out, '--quiet', ...flags],
-    { env },
-  );
+  const res = await runCli(['enqueue', manifest, '--backend', redisUrl, '--out', out, '--quiet', ...flags], {
+    env,
+  });
   if (res.code !== 0) throw new Error(`enqueue exited ${res.code}: ${res.stderr}`);
   return res;
 }

@@ -116,6 +116,15 @@ export class RedisInFlight implements InFlightSlots {
     run.holdsSlot = false;
     const member = this.held.get(run) ?? this.memberOf(run);
     this.held.delete(run);
+    this.free(member);
+  }
+
+  /**
+   * Give back the slot of a task that needs none, whoever took it: a worker killed while submitting it left it
+   * held, and the task is now `unknown` — counted no more than on one machine after a resume (it may or may not
+   * run at the provider; it cannot be polled), rather than blocking a slot until the lease runs out.
+   */
+  free(member: string): void {
     void this.redis
       .zrem(this.keys.inFlight, member)
       .then(() => this.redis.publish(this.channel, member))

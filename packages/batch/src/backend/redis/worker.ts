@@ -203,6 +203,7 @@ export class RedisWorker {
     const plan: PlannedTask | undefined = planOf(task);
     const taskRun = this.engine.prepare(task, plan, scope, ctx);
     if (taskRun) await this.engine.drive(taskRun, ctx);
+    else this.inFlight.free(this.members.get(task)!);
     await store.flush().catch((error) => this.engine.failRun(error));
     if (this.engine.stopping && !isSettled(task)) {
       // Stopped before the task was done: back to the queue for another worker (or this one, later).
