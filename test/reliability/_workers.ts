@@ -25,6 +25,7 @@ export const KEYS = new RedisKeys(keyFingerprint(API_KEY));
 /** A connection of the test's own (closed by `close`). */
 export async function inspect(url: string): Promise<Redis> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null });
+  redis.on('error', () => {}); // Redis killed by the test: commands wait for it
   await redis.connect();
   return redis;
 }
@@ -46,9 +47,13 @@ export async function waitSettled(redis: Redis, runId: string, timeoutMs = 120_0
     if (Date.now() - start > timeoutMs) {
       const state = await runState(redis, runId);
       const open = [...state.tasks.values()]
-        .filter((t) => !['succeeded', 'failed', 'unknown'].includes(t.phase))
+        .filter((t) => !['succeeded', 'failed', 'unknown'].includes(t.phase) || t.pending.length > 0)
         .map((t) => `${t.id} ${t.phase}${t.pending.length ? ` (intent ${t.pending.join(',')} open)` : ''}`);
-      throw new Error(`run ${runId} not settled after ${timeoutMs} ms: ${open.join('; ')}`);
+      const counts = await redis.hgetall(KEYS.run(runId));
+      const phases = Object.entries(counts).filter(([k]) => k.startsWith('phase:') || k === 'open');
+      throw new Error(
+        `run ${runId} not settled after ${timeoutMs} ms: ${open.join('; ')} (counters ${JSON.stringify(Object.fromEntries(phases))})`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -196,4 +201,30 @@ export class WorkerLanes {
     }
     return ends;
   }
+}
+
+/**
+ * A closing session of a kill test (`finishAndCheckExactlyOnce`'s `run`): `flf2v enqueue` with `args` (the same
+ * manifest again; then with --resubmit-unknown), one worker until the run is settled, then `flf2v report` from
+ * Redis. Its code is a run's: 0 when every task succeeded, 1 otherwise.
+ */
+export function closingSession(o: {
+  lanes: WorkerLanes;
+  redis: Redis;
+  runId: string;
+  out: string;
+  env: NodeJS.ProcessEnv;
+}): (args: string[]) => Promise<CliResult> {
+  return async (args) => {
+    const enq = await runCli(args, { env: o.env });
+    if (enq.code !== 0) return enq;
+    const worker = o.lanes.start('w9');
+    await waitSettled(o.redis, o.runId);
+    await o.lanes.stopAll();
+    const w = await worker.end;
+    const report = await runCli(['report', o.out], { env: o.env });
+    const all = [...(await runState(o.redis, o.runId)).tasks.values()];
+    const code = report.code || (all.every((t) => t.phase === 'succeeded') ? 0 : 1);
+    return { ...report, code, stderr: enq.stderr + w.res.stderr + report.stderr };
+  };
 }

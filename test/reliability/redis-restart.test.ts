@@ -2,14 +2,153 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../packages/batch/test/_redis.js';
 import { runCli, simulator, tempDir, writeCsvJob } from '../e2e/_helpers.js';
+import { finishAndCheckExactlyOnce } from './_kill-plan.js';
 import { startKillProxy } from './_proxy.js';
 import { startRedisCutProxy } from './_redis-proxy.js';
-import { checkSubmissions, checkVideos, prng, readReport, runEnv, statusCounts } from './_support.js';
-import { enqueue, inspect, WorkerLanes, waitSettled } from './_workers.js';
+import {
+  checkSubmissions,
+  checkVideos,
+  prng,
+  readReport,
+  runEnv,
+  size,
+  statusCounts,
+  testSeed,
+} from './_support.js';
+import {
+  closingSession,
+  enqueue,
+  inspect,
+  openTasks,
+  runState,
+  type WorkerEnd,
+  WorkerLanes,
+  waitSettled,
+} from './_workers.js';
 
-/** Issue 16: the Redis backend when Redis goes away: connections cut, Redis killed -9 and started again. */
+/**
+ * Issue 16: Redis killed -9 (then started again on its append-only file) at seeded moments while three workers
+ * run. A worker rides through (its commands wait for the reconnect, up to `RIDE_THROUGH_MS`) or stops with
+ * E_BACKEND (exit 3) and is started again; the run finishes.
+ *
+ * No intent is lost: Redis answers a write only once it is on disk (`appendfsync always`), so a task whose intent
+ * Redis acknowledged is never sent again without being counted. The test cannot know in advance which submits a
+ * Redis kill cuts (an intent written, its taskId not yet): those end `unknown`, and against the simulator's
+ * ledger each is disclosed in `submissions`, every other task was accepted exactly once, `enqueue
+ * --resubmit-unknown` and a worker finish them, and every video is byte-identical to what was served.
+ */
+
+const FILE = 'test/reliability/redis-restart.test.ts';
+const RESTARTS = size(4, 30);
+const TASKS = size(30, 150);
+const MORE = size(10, 30);
+const LANES = ['w1', 'w2', 'w3'];
+
+const prompt = (i: number) => `redis restart, shot ${i + 1}, 镜头 ${i + 1}`;
+const idOf = (i: number) => `shot-${String(i + 1).padStart(3, '0')}`;
 
 describe('Redis killed -9 and started again while workers run', () => {
+  it(`loses no intent and finishes exactly-once across ${RESTARTS} Redis kills`, async () => {
+    const seed = testSeed('redis restart', FILE);
+    const r = prng(seed);
+    const server = await startRedis();
+    const redis = await inspect(server.url);
+    const sim = await simulator({ seed, timings: { pendingMs: 100, runningMs: 800, jitterRatio: 0.3 } });
+    const proxy = await startKillProxy(sim.url);
+    const dir = await tempDir('flf2v-rel-rrestart-');
+    let tasks = TASKS;
+    const manifest = await writeCsvJob(dir, tasks, { name: 'rrestart', prompt });
+    const out = join(dir, 'out');
+    const env = runEnv(sim, dir, { BAICAI_BASE_URL: proxy.url });
+    const runId = (await enqueue(manifest, server.url, out, env, ['--max-in-flight', '6'])).stdout.trim();
+    const lanes = new WorkerLanes(proxy, {
+      redisUrl: server.url,
+      env,
+      args: ['--stalled-after', '2s', '--concurrency', '16'],
+      r,
+    });
+    let stopping = false;
+    const exits: Record<string, number> = {};
+    const unexpected: WorkerEnd[] = [];
+    // Each lane: a worker, started again whenever it stops (Redis gone: exit 3, E_BACKEND) until the end.
+    const lane = async (name: string): Promise<void> => {
+      for (;;) {
+        const end = await lanes.start(name).end;
+        const code = String(end.res.code ?? end.res.signal);
+        exits[code] = (exits[code] ?? 0) + 1;
+        if (stopping && end.res.code === 130) return;
+        if (end.res.code !== 3 || !end.res.stderr.includes('E_BACKEND')) unexpected.push(end);
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    };
+    const running = LANES.map(lane);
+    let extended = 0;
+    const downs: number[] = [];
+
+    try {
+      for (let k = 0; k < RESTARTS; k++) {
+        await new Promise((res) => setTimeout(res, r.int(500, 3_000)));
+        expect(
+          unexpected.map((u) => u.res.stderr),
+          `seed ${seed}`,
+        ).toEqual([]);
+        if ((await openTasks(redis, runId)) === 0) {
+          tasks += MORE;
+          extended++;
+          await writeCsvJob(dir, tasks, { name: 'rrestart', prompt });
+          await enqueue(manifest, server.url, out, env);
+        }
+        await server.kill();
+        const down = r.int(100, 2_500);
+        downs.push(down);
+        await new Promise((res) => setTimeout(res, down));
+        await server.restart();
+      }
+      await waitSettled(redis, runId);
+      stopping = true;
+      await lanes.stopAll();
+      await Promise.all(running);
+      expect(
+        unexpected.map((u) => u.res.stderr),
+        `seed ${seed}`,
+      ).toEqual([]);
+
+      // Which submits the kills cut is known only now: each unknown task, with every submission it made.
+      const cut = new Map<string, Set<number>>();
+      for (const t of (await runState(redis, runId)).tasks.values()) {
+        if (t.phase === 'unknown') cut.set(t.id, new Set([...t.sent, ...t.pending]));
+      }
+      await finishAndCheckExactlyOnce(
+        {
+          sim,
+          proxy,
+          out,
+          args: ['enqueue', manifest, '--backend', server.url, '--out', out, '--quiet'],
+          env,
+          tasks,
+          seed,
+          cut,
+          prompt,
+          idOf,
+          run: closingSession({ lanes, redis, runId, out, env }),
+        },
+        (before) =>
+          console.log(
+            `[redis restart] seed ${seed}: ${RESTARTS} Redis kills (down ${downs.join(', ')} ms; ${extended} extensions, ${tasks} tasks);`,
+            'worker exits:',
+            exits,
+            `; cut mid-submit: ${cut.size};`,
+            statusCounts(before),
+          ),
+      );
+    } finally {
+      stopping = true;
+      await lanes.stopAll().catch(() => {});
+      await proxy.close();
+      redis.disconnect();
+    }
+  });
+
   // ioredis sends a command again when its connection drops before the answer (the write may have happened).
   // An intent sent again must be taken as the same intent — not as another worker's open one, which left the
   // task with an open intent that no worker drove: the run never finished.

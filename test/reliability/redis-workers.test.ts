@@ -2,17 +2,17 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../packages/batch/test/_redis.js';
-import { type CliResult, runCli, simulator, tempDir, writeCsvJob } from '../e2e/_helpers.js';
+import { simulator, tempDir, writeCsvJob } from '../e2e/_helpers.js';
 import { finishAndCheckExactlyOnce, killPlan } from './_kill-plan.js';
 import { startKillProxy } from './_proxy.js';
 import { prng, readReport, runEnv, size, statusCounts, testSeed } from './_support.js';
 import {
+  closingSession,
   cutBy,
   enqueue,
   inspect,
   KEYS,
   openTasks,
-  runState,
   type WorkerEnd,
   WorkerLanes,
   waitSettled,
@@ -116,24 +116,6 @@ describe('flf2v worker killed -9 at seeded moments, others taking over', () => {
       // Every slot was given back: none is held for a task that no longer runs at the provider.
       expect(await redis.zrange(KEYS.inFlight, 0, -1), `seed ${seed}`).toEqual([]);
 
-      // The closing sessions: enqueue again (nothing new; then --resubmit-unknown), one worker until settled.
-      const session = async (args: string[]): Promise<CliResult> => {
-        const enq = await runCli(args, { env });
-        if (enq.code !== 0) return enq;
-        const worker = lanes.start('w9');
-        await waitSettled(redis, runId);
-        await lanes.stopAll();
-        const w = await worker.end;
-        const report = await runCli(['report', out], { env });
-        const state = await runState(redis, runId);
-        const all = [...state.tasks.values()];
-        const ok = all.every((t) => t.phase === 'succeeded');
-        return {
-          ...report,
-          code: report.code || (ok ? 0 : 1),
-          stderr: enq.stderr + w.res.stderr + report.stderr,
-        };
-      };
       await finishAndCheckExactlyOnce(
         {
           sim,
@@ -146,7 +128,7 @@ describe('flf2v worker killed -9 at seeded moments, others taking over', () => {
           cut,
           prompt,
           idOf,
-          run: session,
+          run: closingSession({ lanes, redis, runId, out, env }),
         },
         (before) =>
           console.log(

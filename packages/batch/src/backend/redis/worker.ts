@@ -24,6 +24,12 @@ import type { RedisAddress } from './url.js';
 /** How often a worker re-reads its key's limits (a later enqueue may change them). */
 const LIMITS_REFRESH_MS = 5_000;
 
+/**
+ * A Redis outage shorter than this is waited out: the worker's commands wait for the reconnect (ms). Longer, the
+ * worker stops with E_BACKEND (exit 3), every task kept: others, or this one restarted, take them over.
+ */
+export const RIDE_THROUGH_MS = 30_000;
+
 /** Jobs a worker processes at once (most of them wait on the provider). @default 64 */
 export const DEFAULT_WORKER_CONCURRENCY = 64;
 
@@ -90,7 +96,9 @@ export class RedisWorker {
    * @throws BatchError `E_BACKEND`
    */
   static async start(o: WorkerOptions): Promise<RedisWorker> {
-    const redis = withScripts(connectRedis(o.address, { name: 'flf2v:worker' }));
+    const redis = withScripts(
+      connectRedis(o.address, { name: 'flf2v:worker', rideThroughMs: RIDE_THROUGH_MS }),
+    );
     const subscriber = connectRedis(o.address, { blocking: true, name: 'flf2v:worker:events' });
     const bull = connectRedis(o.address, { blocking: true, name: 'flf2v:worker:jobs' });
     try {
