@@ -19,6 +19,7 @@ import {
   closingSession,
   enqueue,
   inspect,
+  KEYS,
   openTasks,
   runState,
   type WorkerEnd,
@@ -187,6 +188,63 @@ describe('Redis killed -9 and started again while workers run', () => {
       await lanes.stopAll().catch(() => {});
       await proxy.close();
       await cutProxy.close();
+      redis.disconnect();
+    }
+  });
+
+  // BullMQ's Worker.close never returns while Redis is unreachable (taskforcesh/bullmq#4656): a worker stopped
+  // during an outage hung for good, with its jobs still its own. It now gives up after the grace, and its tasks
+  // are taken over once Redis is back.
+  it('a worker stopped while Redis is down exits 130 after the grace; another finishes its tasks', async () => {
+    const server = await startRedis();
+    const redis = await inspect(server.url);
+    const sim = await simulator({ timings: { pendingMs: 100, runningMs: 1_000 } });
+    const proxy = await startKillProxy(sim.url);
+    const dir = await tempDir('flf2v-rel-rrestart-');
+    const manifest = await writeCsvJob(dir, 6, { name: 'rstop' });
+    const out = join(dir, 'out');
+    const env = runEnv(sim, dir);
+    const runId = (await enqueue(manifest, server.url, out, env)).stdout.trim();
+    const lanes = new WorkerLanes(proxy, {
+      redisUrl: server.url,
+      env,
+      args: ['--stalled-after', '2s'],
+      r: prng(1),
+    });
+    try {
+      const first = lanes.start('w1');
+      // Every task at the provider, its taskId in Redis: the outage hits polls, results and downloads.
+      for (;;) {
+        const phases = await redis.hmget(
+          KEYS.run(runId),
+          'phase:submitted',
+          'phase:completed',
+          'phase:succeeded',
+        );
+        if (phases.reduce((n, v) => n + Number(v ?? 0), 0) === 6) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await server.kill();
+      const killedAt = Date.now();
+      const stopped = lanes.stopAll();
+      const end = await first.end;
+      expect(end.res.code, end.res.stderr).toBe(130);
+      console.log(
+        `[redis restart] a worker stopped during an outage exited after ${Date.now() - killedAt} ms`,
+      );
+      await stopped;
+      await server.restart();
+      lanes.start('w2');
+      await waitSettled(redis, runId, 60_000);
+      await lanes.stopAll();
+      expect((await runCli(['report', out], { env })).code).toBe(0);
+      const report = await readReport(out);
+      expect(statusCounts(report)).toEqual({ succeeded: 6 });
+      checkSubmissions(sim.ledger(), report);
+      expect(await checkVideos(sim.ledger(), out, report)).toBe(6);
+    } finally {
+      await lanes.stopAll().catch(() => {});
+      await proxy.close();
       redis.disconnect();
     }
   });

@@ -65,13 +65,13 @@ export async function workerCommand(raw: Record<string, unknown>): Promise<numbe
     }
   });
   clearInterval(watch);
-  await worker.stop();
+  const handedBack = await worker.stop();
   dispose();
   await log.close();
   const fatal = worker.fatal;
-  if (fatal) {
-    process.stderr.write(`flf2v worker: ${fatal.message} [${fatal.code}]\n`);
-    return exitCodeFor(fatal.code);
-  }
-  return stopped ? EXIT.INTERRUPTED : EXIT.OK;
+  if (fatal) process.stderr.write(`flf2v worker: ${fatal.message} [${fatal.code}]\n`);
+  const code = fatal ? exitCodeFor(fatal.code) : stopped ? EXIT.INTERRUPTED : EXIT.OK;
+  // Redis gone: commands of the closed connections would keep the process alive until they time out.
+  if (!handedBack) process.exit(code);
+  return code;
 }

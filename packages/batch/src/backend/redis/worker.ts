@@ -7,7 +7,7 @@ import type { JobLimits, PlannedTask } from '../../manifest/types.js';
 import { RunClock } from '../../run/clock.js';
 import { RateLimiter } from '../../run/limiter.js';
 import type { Logger } from '../../run/pipeline/context.js';
-import { Engine, type RunScope } from '../../run/pipeline/engine.js';
+import { Engine, type RunScope, STOP_GRACE_MS } from '../../run/pipeline/engine.js';
 import { FrameUrls } from '../../run/pipeline/frames.js';
 import { DEFAULT_UPLOAD_MAX_AGE_MS, openUploadCache, type UploadCache } from '../../run/upload-cache.js';
 import type { TaskState } from '../../state/run-state.js';
@@ -29,6 +29,9 @@ const LIMITS_REFRESH_MS = 5_000;
  * worker stops with E_BACKEND (exit 3), every task kept: others, or this one restarted, take them over.
  */
 export const RIDE_THROUGH_MS = 30_000;
+
+/** A stop waits this long past the calls' grace for BullMQ to hand the jobs back (it never does while Redis is gone). */
+const CLOSE_SLACK_MS = 5_000;
 
 /** Jobs a worker processes at once (most of them wait on the provider). @default 64 */
 export const DEFAULT_WORKER_CONCURRENCY = 64;
@@ -253,18 +256,30 @@ export class RedisWorker {
 
   /**
    * Stop taking jobs; the tasks being driven settle their calls and go back to the queue. Resolves when every job
-   * has been handed back and the connections are closed.
+   * has been handed back and the connections are closed: true, or false when Redis did not answer in time (the
+   * jobs stall and are taken over; commands of the closed connections may still hold timers — exit the process).
    */
-  async stop(): Promise<void> {
+  async stop(): Promise<boolean> {
     for (const t of this.timers) clearInterval(t);
     this.engine.stop();
-    await this.worker?.close();
-    await this.queue.close();
+    // BullMQ's close never returns while Redis is unreachable (taskforcesh/bullmq#4656): past the grace, the jobs
+    // are left to stall and be taken over, as a killed worker's are.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => {
+      timer = setTimeout(r, STOP_GRACE_MS + CLOSE_SLACK_MS, 'late');
+    });
+    const closed = Promise.all([this.worker?.close(), this.queue.close()]);
+    const handedBack = (await Promise.race([closed, late])) !== 'late';
+    clearTimeout(timer);
+    if (!handedBack) {
+      this.o.logger.warn({}, 'Redis does not answer: the tasks of this worker are left to be taken over');
+    }
     await this.engine.idle();
     this.inFlight.close();
     await this.uploadCache?.flush();
     await this.client.close().catch(() => {});
     for (const c of [this.redis, this.subscriber, this.bull]) c.disconnect();
+    return handedBack;
   }
 
   /** Abort calls in flight now (a second SIGINT). */
