@@ -161,8 +161,11 @@ function inspectJpeg(bytes: Buffer): Inspection {
   return endsEarly(bytes, noEnd);
 }
 
-/** The Orientation tag (0x0112) of a TIFF structure's first IFD, when it holds a valid value. */
-export function exifOrientation(tiff: Uint8Array): number | undefined {
+/**
+ * The entries of a TIFF structure's first IFD (EXIF blocks are TIFF structures too): tag → its values, for
+ * SHORT and LONG values only (all this module needs). Undefined when the structure cannot be read.
+ */
+export function readTiffIfd(tiff: Uint8Array): Map<number, number[]> | undefined {
   if (tiff.length < 8) return undefined;
   const little = tiff[0] === 0x49 && tiff[1] === 0x49;
   if (!little && !(tiff[0] === 0x4d && tiff[1] === 0x4d)) return undefined;
@@ -170,17 +173,30 @@ export function exifOrientation(tiff: Uint8Array): number | undefined {
   if (view.getUint16(2, little) !== 42) return undefined;
   const ifd = view.getUint32(4, little);
   if (ifd + 2 > tiff.length) return undefined;
+  const entries = new Map<number, number[]>();
   const count = view.getUint16(ifd, little);
   for (let i = 0; i < count; i++) {
     const entry = ifd + 2 + i * 12;
-    if (entry + 12 > tiff.length) return undefined;
-    if (view.getUint16(entry, little) !== 0x0112) continue;
+    if (entry + 12 > tiff.length) return entries;
     const type = view.getUint16(entry + 2, little);
-    const value =
-      type === 3 ? view.getUint16(entry + 8, little) : type === 4 ? view.getUint32(entry + 8, little) : 0;
-    return value >= 1 && value <= 8 ? value : undefined;
+    const size = type === 3 ? 2 : type === 4 ? 4 : 0;
+    if (size === 0) continue;
+    const n = view.getUint32(entry + 4, little);
+    const at = n * size <= 4 ? entry + 8 : view.getUint32(entry + 8, little);
+    if (at + n * size > tiff.length) continue;
+    const values: number[] = [];
+    for (let k = 0; k < n; k++) {
+      values.push(size === 2 ? view.getUint16(at + k * 2, little) : view.getUint32(at + k * 4, little));
+    }
+    entries.set(view.getUint16(entry, little), values);
   }
-  return undefined;
+  return entries;
+}
+
+/** The Orientation tag (0x0112) of a TIFF structure's first IFD, when it holds a valid value. */
+export function exifOrientation(tiff: Uint8Array): number | undefined {
+  const value = readTiffIfd(tiff)?.get(0x0112)?.[0];
+  return value !== undefined && value >= 1 && value <= 8 ? value : undefined;
 }
 
 /** Orientations 5–8 turn the picture a quarter: width and height swap when displayed. */
