@@ -119,8 +119,14 @@ function checkBoxes(bytes: Buffer, name: string): ContainerProblem | undefined {
   return at === bytes.length ? undefined : short(`the ${name}`, at + 8, bytes.length);
 }
 
-/** TIFF: the first picture's strips (or tiles) lie inside the file. */
+/** TIFF: the first directory, and the first picture's strips (or tiles), lie inside the file. */
 function checkTiff(bytes: Buffer): ContainerProblem | undefined {
+  const little = bytes[0] === 0x49;
+  const at = little ? bytes.readUInt32LE(4) : bytes.readUInt32BE(4);
+  // Writers often put the directory after the pixels: a copy cut short loses it first.
+  if (at + 2 > bytes.length) return short('the TIFF', at + 2, bytes.length);
+  const entries = little ? bytes.readUInt16LE(at) : bytes.readUInt16BE(at);
+  if (at + 2 + entries * 12 > bytes.length) return short('the TIFF', at + 2 + entries * 12, bytes.length);
   const ifd = readTiffIfd(bytes);
   if (!ifd) return undefined; // decoding will say what is wrong
   const offsets = ifd.get(273) ?? ifd.get(324) ?? [];
