@@ -147,6 +147,7 @@ describe('flf2v validate', () => {
       'jobs/bulk/bulk.yaml',
       'jobs/storyboard/day.yaml',
       'jobs/nightly.yaml',
+      'jobs/prepared/prepared.yaml',
     ]) {
       const { code, stdout } = await validate([job], ROOT);
       expect(code, `${job}\n${stdout}`).toBe(0);
