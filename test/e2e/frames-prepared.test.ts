@@ -1,7 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { everyKind, layout, picture, storedWithOrientation, UPRIGHT } from '../../packages/batch/test/manifest/_images.js';
+import {
+  everyKind,
+  layout,
+  picture,
+  storedWithOrientation,
+  UPRIGHT,
+} from '../../packages/batch/test/manifest/_images.js';
 import { cliEnv, runCli, sha256File, simulator, tempDir } from './_helpers.js';
 
 interface ReportTask {
@@ -56,7 +62,9 @@ describe('flf2v run with frames that need preparing', () => {
       const sha = await sha256File(path);
       const upload = uploads[sha];
       expect(upload, `${task.id} ${field}: uploaded`).toBeDefined();
-      const served = Buffer.from(await (await fetch(`${sim.url}/files/${sha}.${upload!.type}`)).arrayBuffer());
+      const served = Buffer.from(
+        await (await fetch(`${sim.url}/files/${sha}.${upload!.type}`)).arrayBuffer(),
+      );
       expect(served.equals(await readFile(path))).toBe(true);
       return { ...(await layout(served)), type: upload!.type };
     };
@@ -67,7 +75,11 @@ describe('flf2v run with frames that need preparing', () => {
     }
     expect((await sent(byId.get('a.webp')!, 'image')).type).toBe('jpg');
     expect((await sent(byId.get('e.bmp')!, 'image')).type).toBe('png');
-    expect(await sent(byId.get('huge')!, 'image')).toMatchObject({ width: 4096, height: 2304, parts: UPRIGHT });
+    expect(await sent(byId.get('huge')!, 'image')).toMatchObject({
+      width: 4096,
+      height: 2304,
+      parts: UPRIGHT,
+    });
     for (const id of ['cover', 'contain']) {
       expect(await sent(byId.get(id)!, 'last_image'), id).toMatchObject({ width: 64, height: 36 });
     }
@@ -81,7 +93,10 @@ describe('flf2v run with frames that need preparing', () => {
     await writeFile(join(dir, 'a.webp'), (await everyKind())['a.webp']!);
     await writeFile(join(dir, 'ref.png'), await picture().png().toBuffer());
     await writeFile(join(dir, 'shots.csv'), 'id,image,last_image,prompt\nw,a.webp,ref.png,p\n');
-    const res = await runCli(['run', 'shots.csv', '--out', 'out', '--no-prepare'], { cwd: dir, env: cliEnv(sim) });
+    const res = await runCli(['run', 'shots.csv', '--out', 'out', '--no-prepare'], {
+      cwd: dir,
+      env: cliEnv(sim),
+    });
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('a.webp: expected a PNG or JPEG image, found a WebP image');
     expect(sim.ledger().requests.log).toEqual([]);

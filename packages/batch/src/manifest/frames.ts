@@ -97,7 +97,7 @@ export class FrameStore {
             if (located.found && located.note)
               entry.note = { kind: 'path-spelling', text: `${display}: ${located.note}` };
             const measured = located.found
-              ? await measureFrame(located.path, display, this.settings())
+              ? await measureFrame(located.path, display, this.settings(), located.size)
               : notFound(display, located);
             if ('ref' in measured) entry.ref = measured.ref;
             else entry.problem = measured.problem;

@@ -45,12 +45,14 @@ const REFUSED: Partial<Record<SourceFormat, string>> = {
   svg: 'an SVG (vector) image: export it as PNG at the size the video should have',
 };
 
+/** `size`: the file's size when the caller has just looked it up. */
 export async function measureFrame(
   path: string,
   display: string,
   settings: MeasureSettings,
+  size?: number,
 ): Promise<FrameOutcome> {
-  const read = await readSource(path, display, settings);
+  const read = await readSource(path, display, settings, size);
   if ('problem' in read) return read;
   const { source } = read;
   const reasons = settings.prepare.enabled ? reasonsToPrepare(source, settings.prepare) : [];
@@ -66,12 +68,13 @@ export async function readSource(
   path: string,
   display: string,
   settings: MeasureSettings,
+  knownSize?: number,
 ): Promise<{ source: SourceFrame } | Extract<FrameOutcome, { problem: unknown }>> {
   const preparing = settings.prepare.enabled;
   const sizeLimit = preparing ? SOURCE_MAX_BYTES : settings.maxBytes;
   let size: number;
   try {
-    size = (await stat(path)).size;
+    size = knownSize ?? (await stat(path)).size;
   } catch {
     return {
       problem: { kind: 'frame-missing', text: `frame file not found: ${display} (looked for ${path})` },

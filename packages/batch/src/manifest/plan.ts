@@ -36,7 +36,8 @@ const FORMATS: Record<string, Plan['manifest']['format']> = {
 /**
  * Read and check a manifest completely (a YAML job file or a bare CSV) and plan its tasks. Every problem a
  * user can fix is collected in `problems` (errors and warnings); the plan is valid when `summary.errors` is 0.
- * Nothing is sent and nothing is written. Throws only on programming errors.
+ * Nothing is sent; nothing is written but prepared frames, into their cache (`LoadOptions.prepare`). Throws
+ * only on programming errors.
  */
 export async function loadPlan(manifestPath: string, options: LoadOptions = {}): Promise<Plan> {
   const cwd = options.cwd ?? process.cwd();

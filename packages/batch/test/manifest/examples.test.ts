@@ -38,7 +38,9 @@ describe('the example jobs', () => {
   });
 
   it('prepared: frames that need converting, turning upright and fitting', async () => {
-    const plan = await load(REPO, 'jobs/prepared/prepared.yaml', { prepare: { cacheDir: join(tmpdir(), `flf2v-examples-${process.pid}`) } });
+    const plan = await load(REPO, 'jobs/prepared/prepared.yaml', {
+      prepare: { cacheDir: join(tmpdir(), `flf2v-examples-${process.pid}`) },
+    });
     expect(lines(plan.problems)).toEqual([]);
     expect(plan.prepared!.map((f) => [f.display, f.format, f.width, f.height])).toEqual([
       ['frames/dawn.webp', 'jpeg', 320, 180],
