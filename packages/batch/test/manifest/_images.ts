@@ -33,6 +33,18 @@ export function picture(width = 64, height = 36, alpha = false) {
   return sharp(halves(width, height, channels), { raw: { width, height, channels } });
 }
 
+/** The picture under gaussian noise: it compresses badly, so it is large for its size. */
+export function noisy(width: number, height: number, sigma: number) {
+  const noise = {
+    width,
+    height,
+    channels: 3 as const,
+    background: '#888',
+    noise: { type: 'gaussian' as const, mean: 128, sigma },
+  };
+  return picture(width, height).composite([{ input: { create: noise }, blend: 'overlay' }]);
+}
+
 /**
  * The picture stored so that EXIF `orientation` turns it upright: the pixels are the upright picture put through
  * the inverse of what the orientation does.

@@ -5,7 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { formatPlanSummary, planToJson } from '../../src/manifest/format.js';
 import type { FrameRef, LoadOptions, Plan } from '../../src/manifest/types.js';
 import { errors, JPEG_320x180, lines, load as loadIn, png, testdir, warnings } from './_helpers.js';
-import { bmp24, everyKind, layout, picture, storedWithOrientation, UPRIGHT } from './_images.js';
+import {
+  bmp24,
+  everyKind,
+  layout,
+  noisy as noisyPicture,
+  picture,
+  storedWithOrientation,
+  UPRIGHT,
+} from './_images.js';
 
 const HEADER = 'id,image,last_image,prompt';
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -95,23 +103,7 @@ describe('frames as people have them', () => {
   });
 
   it('fits frames over the side or byte limit, from the defaults or the job file', async () => {
-    const noisy = await picture(1600, 900)
-      .composite([
-        {
-          input: {
-            create: {
-              width: 1600,
-              height: 900,
-              channels: 3,
-              background: '#888',
-              noise: { type: 'gaussian', mean: 128, sigma: 60 },
-            },
-          },
-          blend: 'overlay',
-        },
-      ])
-      .png()
-      .toBuffer();
+    const noisy = await noisyPicture(1600, 900, 60).png().toBuffer();
     const dir = await testdir({
       'big.png': noisy,
       'ref.png': png(64, 36),
@@ -133,23 +125,7 @@ describe('frames as people have them', () => {
   });
 
   it('says when a frame cannot be made small enough', async () => {
-    const noisy = await picture(512, 288)
-      .composite([
-        {
-          input: {
-            create: {
-              width: 512,
-              height: 288,
-              channels: 3,
-              background: '#888',
-              noise: { type: 'gaussian', mean: 128, sigma: 80 },
-            },
-          },
-          blend: 'overlay',
-        },
-      ])
-      .png()
-      .toBuffer();
+    const noisy = await noisyPicture(512, 288, 80).png().toBuffer();
     const dir = await testdir({
       'n.png': noisy,
       'ref.png': png(64, 36),
