@@ -122,6 +122,10 @@ Exit codes:
     .option('--dry-run', 'plan only: validate and print what would be sent; send nothing')
     .option('--strict', "make a mismatch between a task's two frame aspect ratios an error, not a warning")
     .option('--encoding <name>', 'CSV encoding, e.g. windows-1252, gbk, shift_jis (default: detect)')
+    .option(
+      '--no-prepare',
+      'send frames exactly as they are: PNG and JPEG only, not converted, turned upright or fitted',
+    )
     .option('--json', 'print the final summary as JSON on stdout')
     .option('--salvage-state', 'accept a damaged state journal by keeping its records before the damage')
     .option(
@@ -209,6 +213,10 @@ Exit codes:
     .option('--json', 'machine-readable output')
     .option('--strict', "make a mismatch between a task's two frame aspect ratios an error, not a warning")
     .option('--encoding <name>', 'CSV encoding, e.g. windows-1252, gbk, shift_jis (default: detect)')
+    .option(
+      '--no-prepare',
+      'send frames exactly as they are: PNG and JPEG only, not converted, turned upright or fitted',
+    )
     .action(async (manifest: string, opts: Record<string, unknown>) => {
       const { validateCommand } = await import('./commands/validate.js');
       process.exitCode = await validateCommand(manifest, opts);
