@@ -173,6 +173,10 @@ Exit codes:
     )
     .option('--strict', "make a mismatch between a task's two frame aspect ratios an error, not a warning")
     .option('--encoding <name>', 'CSV encoding, e.g. windows-1252, gbk, shift_jis (default: detect)')
+    .option(
+      '--no-prepare',
+      'send frames as they are: refuse what the API does not take instead of converting, turning or fitting it',
+    )
     .option('--json', 'on an invalid manifest, print the plan and its problems as JSON')
     .option('--quiet', 'print only the run id')
     .action(async (manifest: string, opts: Record<string, unknown>) => {
