@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { PACE_LUA } from './pace-lua.js';
 
 /**
  * The Redis backend's atomic transitions, as Lua scripts (the way BullMQ's own scripts are its state machine).
@@ -169,6 +170,8 @@ export interface RedisScripts {
   ): Promise<number>;
   flf2vSlotRenew(k1: string, leaseMs: number, ...members: string[]): Promise<number>;
   flf2vSlotLearn(k1: string, k2: string, probeMs: number, burstMs: number): Promise<number>;
+  /** The pace of a call class (`pace-lua.ts`): KEYS[1], then its ARGV. */
+  flf2vPace(key: string, ...args: string[]): Promise<unknown>;
 }
 
 /** Register the scripts on a client (EVALSHA, loaded once). */
@@ -179,5 +182,6 @@ export function withScripts(redis: Redis): Redis & RedisScripts {
   redis.defineCommand('flf2vSlotTake', { numberOfKeys: 2, lua: SLOT_TAKE });
   redis.defineCommand('flf2vSlotRenew', { numberOfKeys: 1, lua: SLOT_RENEW });
   redis.defineCommand('flf2vSlotLearn', { numberOfKeys: 2, lua: SLOT_LEARN });
+  redis.defineCommand('flf2vPace', { numberOfKeys: 1, lua: PACE_LUA });
   return r;
 }
