@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -16,6 +18,8 @@ const alias = [
 export default defineConfig({
   resolve: { alias },
   test: {
+    // Tests never write into the user's cache (~/.cache/flf2v): prepared frames and upload URLs go here.
+    env: { FLF2V_CACHE_DIR: join(tmpdir(), 'flf2v-vitest-cache') },
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [

@@ -123,16 +123,10 @@ describe('resume after a long pause (kill, wait hours, same command)', () => {
     await writeFile(join(dir, 'sim.yaml'), 'timings:\n  pendingMs: 0\n  runningMs: 1500\n  jitterRatio: 0\n');
     const out = join(dir, 'out');
     const args = ['run', manifest, '--simulator-config', join(dir, 'sim.yaml'), '--out', out, '--quiet'];
-    const accepted = join(out, 'state', 'simulator-tasks.jsonl');
-    const acceptedCount = () =>
-      existsSync(accepted)
-        ? readFileSync(accepted, 'utf8')
-            .split('\n')
-            .filter((l) => l.endsWith('}')).length
-        : 0;
     // One task at a time, so the kill leaves most tasks to submit after every frame was uploaded.
     const first = spawnCli([...args, '--max-in-flight', '1'], { env: cliEnv(undefined) });
-    await waitFor(() => acceptedCount() >= 1, 60_000);
+    // Killed once a task's submit is journaled whole (a kill between accept and journal would leave it unknown).
+    await waitFor(() => journaled(out, 'submitted') >= 1, 60_000);
     first.kill('SIGKILL');
     await first.result;
 

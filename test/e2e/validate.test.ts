@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { cliEnv } from './_helpers.js';
 
 /** `flf2v validate`, the built CLI in a child process: exit codes, output, and that it writes nothing. */
 
@@ -38,7 +39,8 @@ function validate(
     // No API key in the environment: validate must not need one.
     const child = spawn(process.execPath, [CLI, 'validate', ...args], {
       cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      // PATH, HOME and the tests' cache (frames that validate prepares never go to the user's).
+      env: cliEnv(undefined),
     });
     let stdout = '';
     let stderr = '';
@@ -147,6 +149,7 @@ describe('flf2v validate', () => {
       'jobs/bulk/bulk.yaml',
       'jobs/storyboard/day.yaml',
       'jobs/nightly.yaml',
+      'jobs/prepared/prepared.yaml',
     ]) {
       const { code, stdout } = await validate([job], ROOT);
       expect(code, `${job}\n${stdout}`).toBe(0);

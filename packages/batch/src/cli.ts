@@ -49,8 +49,8 @@ export function parseDurationMs(flag: string) {
   };
 }
 
-/** Options shared by the commands that talk to the provider. */
-function providerOptions(cmd: Command): Command {
+/** The provider's limits (per API key: on the Redis backend, for all its workers together). */
+function limitOptions(cmd: Command): Command {
   return cmd
     .option(
       '--submit-rpm <n>',
@@ -66,7 +66,38 @@ function providerOptions(cmd: Command): Command {
       '--max-in-flight <n>',
       'tasks running at the provider at once (default: adapt)',
       positiveInt('--max-in-flight'),
+    );
+}
+
+/** How a manifest is read: `validate`, `run`, `enqueue`. */
+function manifestOptions(cmd: Command): Command {
+  return cmd
+    .option('--strict', "make a mismatch between a task's two frame aspect ratios an error, not a warning")
+    .option('--encoding <name>', 'CSV encoding, e.g. windows-1252, gbk, shift_jis (default: detect)')
+    .option(
+      '--no-prepare',
+      'send frames exactly as they are: PNG and JPEG only, not converted, turned upright or fitted',
+    );
+}
+
+/** What to do with tasks an earlier session left unknown, failed or still running: `run`, `enqueue`. */
+function resumeOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--resubmit-unknown',
+      're-send tasks whose earlier submission may or may not have reached the provider',
     )
+    .option('--retry-failed', 're-run failed tasks (a failed task that has a taskId is polled again first)')
+    .addOption(
+      new Option('--task-timeout <duration>', 'report a task stalled after this long at the provider')
+        .argParser(parseDurationMs('--task-timeout'))
+        .default(30 * 60_000, '30m'),
+    );
+}
+
+/** Options shared by the commands that talk to the provider. */
+function providerOptions(cmd: Command): Command {
+  return limitOptions(cmd)
     .option(
       '--simulator',
       'run against an embedded local simulator instead of the provider (no API key needed)',
@@ -97,31 +128,23 @@ Exit codes:
   3 authentication or configuration error       130 interrupted (state saved; the same command resumes)`,
     );
 
-  providerOptions(
-    program
-      .command('run')
-      .description('validate, upload, submit, poll, download and report; the same command again resumes')
-      .argument('<manifest>', 'a YAML job file or a CSV')
-      .option('--out <dir>', 'run directory (default: runs/<job name>)'),
+  manifestOptions(
+    resumeOptions(
+      providerOptions(
+        program
+          .command('run')
+          .description('validate, upload, submit, poll, download and report; the same command again resumes')
+          .argument('<manifest>', 'a YAML job file or a CSV')
+          .option('--out <dir>', 'run directory (default: runs/<job name>)'),
+      ),
+    ),
   )
-    .option(
-      '--resubmit-unknown',
-      're-send tasks whose earlier submission may or may not have reached the provider',
-    )
-    .option('--retry-failed', 're-run failed tasks (a failed task that has a taskId is polled again first)')
     .option(
       '--max-videos <n>',
       'hard cap on videos this run may request (unknown tasks count as spent)',
       positiveInt('--max-videos'),
     )
-    .addOption(
-      new Option('--task-timeout <duration>', 'report a task stalled after this long at the provider')
-        .argParser(parseDurationMs('--task-timeout'))
-        .default(30 * 60_000, '30m'),
-    )
     .option('--dry-run', 'plan only: validate and print what would be sent; send nothing')
-    .option('--strict', "make a mismatch between a task's two frame aspect ratios an error, not a warning")
-    .option('--encoding <name>', 'CSV encoding, e.g. windows-1252, gbk, shift_jis (default: detect)')
     .option('--json', 'print the final summary as JSON on stdout')
     .option('--salvage-state', 'accept a damaged state journal by keeping its records before the damage')
     .option(
@@ -133,42 +156,21 @@ Exit codes:
       process.exitCode = await runCommand(manifest, opts);
     });
 
-  program
-    .command('enqueue')
-    .description('validate and queue a manifest on a Redis backend for flf2v worker; print the run id')
-    .argument('<manifest>', 'a YAML job file or a CSV')
-    .requiredOption(
-      '--backend <url>',
-      'redis://HOST:PORT[/DB] (Redis with appendonly yes, appendfsync always)',
-    )
-    .option('--out <dir>', 'run directory, seen by every worker (default: runs/<job name>)')
-    .option(
-      '--submit-rpm <n>',
-      'submissions per minute, for every worker of the key together',
-      positiveNumber('--submit-rpm'),
-    )
-    .option(
-      '--query-rpm <n>',
-      'status/result queries per minute, all workers together',
-      positiveNumber('--query-rpm'),
-    )
-    .option(
-      '--max-in-flight <n>',
-      'tasks running at the provider at once, all workers together',
-      positiveInt('--max-in-flight'),
-    )
-    .option(
-      '--resubmit-unknown',
-      're-send tasks whose earlier submission may or may not have reached the provider',
-    )
-    .option('--retry-failed', 're-run failed tasks (a failed task that has a taskId is polled again first)')
-    .addOption(
-      new Option('--task-timeout <duration>', 'report a task stalled after this long at the provider')
-        .argParser(parseDurationMs('--task-timeout'))
-        .default(30 * 60_000, '30m'),
-    )
-    .option('--strict', "make a mismatch between a task's two frame aspect ratios an error, not a warning")
-    .option('--encoding <name>', 'CSV encoding, e.g. windows-1252, gbk, shift_jis (default: detect)')
+  manifestOptions(
+    resumeOptions(
+      limitOptions(
+        program
+          .command('enqueue')
+          .description('validate and queue a manifest on a Redis backend for flf2v worker; print the run id')
+          .argument('<manifest>', 'a YAML job file or a CSV')
+          .requiredOption(
+            '--backend <url>',
+            'redis://HOST:PORT[/DB] (Redis with appendonly yes, appendfsync always)',
+          )
+          .option('--out <dir>', 'run directory, seen by every worker (default: runs/<job name>)'),
+      ),
+    ),
+  )
     .option('--json', 'on an invalid manifest, print the plan and its problems as JSON')
     .option('--quiet', 'print only the run id')
     .action(async (manifest: string, opts: Record<string, unknown>) => {
@@ -200,15 +202,15 @@ Exit codes:
       process.exitCode = await workerCommand(opts);
     });
 
-  program
-    .command('validate')
-    .description(
-      'check a manifest completely, print every problem with its location and a plan summary; send nothing',
-    )
-    .argument('<manifest>', 'a YAML job file or a CSV')
+  manifestOptions(
+    program
+      .command('validate')
+      .description(
+        'check a manifest completely, print every problem with its location and a plan summary; send nothing',
+      )
+      .argument('<manifest>', 'a YAML job file or a CSV'),
+  )
     .option('--json', 'machine-readable output')
-    .option('--strict', "make a mismatch between a task's two frame aspect ratios an error, not a warning")
-    .option('--encoding <name>', 'CSV encoding, e.g. windows-1252, gbk, shift_jis (default: detect)')
     .action(async (manifest: string, opts: Record<string, unknown>) => {
       const { validateCommand } = await import('./commands/validate.js');
       process.exitCode = await validateCommand(manifest, opts);

@@ -32,6 +32,8 @@ export interface StartRedisOptions {
    * e.g. `{ 'maxmemory-policy': 'allkeys-lru' }` for a test of the settings check.
    */
   config?: Record<string, string>;
+  /** Try this port first (a test of the retry); a free one when it is taken. @default a free port */
+  port?: number;
   /** How long to wait for it to answer PING, ms. @default 15_000 */
   readyTimeoutMs?: number;
 }
@@ -138,7 +140,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   let child: ChildProcess | undefined;
   let port = 0;
   for (let attempt = 1; !child; attempt++) {
-    port = await freePort();
+    port = attempt === 1 && options.port ? options.port : await freePort();
     try {
       child = await launch(port, dir, config, readyTimeoutMs);
     } catch (error) {

@@ -11,9 +11,14 @@ import { invokedAs } from '../util/invocation.js';
 /** What `run` and `enqueue` share: the manifest checked whole, every problem printed; invalid → exit 2, nothing sent. */
 export async function loadValidPlan(
   manifest: string,
-  flags: { strict?: boolean; encoding?: string; json?: boolean },
+  flags: { strict?: boolean; encoding?: string; json?: boolean; prepare?: boolean },
 ): Promise<Plan | number> {
-  const plan = await loadPlan(manifest, { strict: flags.strict, encoding: flags.encoding });
+  const plan = await loadPlan(manifest, {
+    strict: flags.strict,
+    encoding: flags.encoding,
+    // `--no-prepare`
+    ...(flags.prepare === false ? { prepare: { enabled: false } } : {}),
+  });
   const problems = formatProblems(plan.problems);
   if (problems) process.stderr.write(problems);
   if (plan.summary.errors > 0) {

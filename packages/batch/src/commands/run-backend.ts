@@ -3,11 +3,11 @@ import { checkRedis, connectRedis } from '../backend/redis/connection.js';
 import { keyFingerprint, RedisKeys } from '../backend/redis/keys.js';
 import { enqueueRun, readRunLog, runCounts } from '../backend/redis/run.js';
 import { RedisWorker } from '../backend/redis/worker.js';
-import { EXIT, type ExitCode, exitCodeFor } from '../exit-codes.js';
+import { EXIT } from '../exit-codes.js';
 import type { Plan } from '../manifest/types.js';
 import { mergeLimits } from '../run/limits.js';
-import type { SessionResult } from '../run/session.js';
-import { buildSummary } from '../run/summary.js';
+import { exitCodeOf, type SessionResult } from '../run/session.js';
+import { buildSummary, planTotals } from '../run/summary.js';
 import { createRunLogger } from '../util/logger.js';
 import { onStopSignals } from '../util/stop-signals.js';
 import { backendOf } from './_backend.js';
@@ -110,24 +110,10 @@ export async function runOnBackend(
   });
   await writeReports(outDir, summary);
   await log.close();
-  const planKeys = new Set(plan.tasks.map((t) => t.key));
-  const planTotals = { tasks: 0, succeeded: 0, failed: 0, unknown: 0, pending: 0 };
-  for (const t of summary.tasks) {
-    if (!planKeys.has(t.key)) continue;
-    planTotals.tasks++;
-    planTotals[t.status]++;
-  }
-  let exitCode: ExitCode;
-  if (fatal) exitCode = exitCodeFor(fatal.code);
-  else if (interrupted && open > 0) exitCode = EXIT.INTERRUPTED;
-  else exitCode = planTotals.succeeded === planTotals.tasks ? EXIT.OK : EXIT.TASKS_FAILED;
-  const result: SessionResult = {
-    exitCode,
-    outcome: { interrupted: interrupted && open > 0, ...(fatal ? { fatal } : {}) },
-    summary,
-    planTotals,
-    logFile: log.file,
-  };
+  const totals = planTotals(summary, new Set(plan.tasks.map((t) => t.key)));
+  const outcome = { interrupted: interrupted && open > 0, ...(fatal ? { fatal } : {}) };
+  const exitCode = exitCodeOf(outcome, totals);
+  const result: SessionResult = { exitCode, outcome, summary, planTotals: totals, logFile: log.file };
   if (!flags.quiet) printOutcome(result, outDir, startedMs);
   if (flags.json) printRunJson(result, outDir);
   return exitCode;

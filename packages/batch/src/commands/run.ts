@@ -33,6 +33,8 @@ export interface RunFlags {
   salvageState?: boolean;
   /** `redis://…`: the run's state in Redis, worked on by this process and any `flf2v worker`. */
   backend?: string;
+  /** `--no-prepare` sets it false. */
+  prepare?: boolean;
 }
 
 /** `--out`, else the job's `out:` (with {date}/{time}), else `runs/<job name>`. */

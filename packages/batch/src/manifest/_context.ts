@@ -1,6 +1,7 @@
 import type { CoerceOptions, RequestRules } from '@flf2v/core/rules';
 import type { FrameEntry, FrameStore } from './frames.js';
 import type { FileLocator } from './locate.js';
+import type { FitLast } from './prepare/options.js';
 import type { ProblemSink } from './problems.js';
 import type { SourceLocation, TaskParams } from './types.js';
 
@@ -20,13 +21,16 @@ export interface TaskDraft {
   last_image: FrameEntry | undefined;
   /** Where the task is: a CSV row or a YAML node. */
   source: SourceLocation;
+  /** `fit_last`, when the task or the defaults set it. */
+  fitLast: FitLast | undefined;
 }
 
 /** Where each frame was written, when that is not simply the task's `source` plus the field (YAML, defaults). */
 export type FrameLocs = { image?: SourceLocation; last_image?: SourceLocation };
 
 /** The job's defaults: built-in ones, then `defaults:` (frames included, resolved against the job file). */
-export type Defaults = Pick<TaskDraft, 'params'> & Partial<Pick<TaskDraft, 'image' | 'last_image'>>;
+export type Defaults = Pick<TaskDraft, 'params'> &
+  Partial<Pick<TaskDraft, 'image' | 'last_image' | 'fitLast'>>;
 
 /** What fields are set on: a task, or the job's defaults. */
 export type FieldTarget = Defaults & { id?: string | undefined };
@@ -38,6 +42,8 @@ export interface LoadContext {
   frames: FrameStore;
   /** Finds files written as another platform spells paths; shared by frames and `tasks_csv:`. */
   locator: FileLocator;
+  /** The provider's limit on a frame as sent, bytes (`LoadOptions.limits.imageMaxBytes`). */
+  imageMaxBytes: number;
   rules: Partial<RequestRules>;
   /** `--encoding`: wins over a job file's `tasks_csv: { encoding }`. */
   encoding?: string;

@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import { finished } from 'node:stream/promises';
-import type { TaskField } from '@flf2v/core/rules';
 import { type CsvError, type Options, parse } from 'csv-parse';
 import { type Defaults, type LoadContext, markInvalid, type TaskDraft } from './_context.js';
 import { suggest } from './_suggest.js';
@@ -16,6 +15,7 @@ import {
 } from './encoding.js';
 import {
   isTaskField,
+  type ManifestField,
   missingFields,
   newDraft,
   type SetFieldOptions,
@@ -43,7 +43,7 @@ export interface CsvSource {
 const REPLACEMENT = '\uFFFD';
 
 /** `skip`: a column already reported at the header (unknown, duplicated); `nameless`: an empty header cell. */
-type Column = TaskField | 'id' | 'skip' | 'nameless';
+type Column = ManifestField | 'id' | 'skip' | 'nameless';
 
 interface Header {
   row: number;

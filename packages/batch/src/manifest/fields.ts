@@ -15,6 +15,7 @@ import {
 } from './_context.js';
 import { didYouMean } from './_suggest.js';
 import { checkId } from './ids.js';
+import { FIT_LAST, type FitLast } from './prepare/options.js';
 import type { SourceLocation, TaskParams } from './types.js';
 
 /** Shown in every plan; a job's `defaults:` and each task override them. */
@@ -25,8 +26,12 @@ export const BUILTIN_DEFAULTS: Readonly<Partial<TaskParams>> = Object.freeze({
   number_of_videos: 1,
 });
 
-/** What a task (a YAML entry or a CSV column) may set: the API's field names plus `id`. */
-export const TASK_KEYS: readonly string[] = ['id', ...TASK_FIELDS];
+/** flf2v's own task fields beside the API's: how the frames are prepared, not what is requested. */
+export const PREPARE_FIELDS = ['fit_last'] as const;
+export type ManifestField = TaskField | (typeof PREPARE_FIELDS)[number];
+
+/** What a task (a YAML entry or a CSV column) may set: the API's field names, `fit_last`, and `id`. */
+export const TASK_KEYS: readonly string[] = ['id', ...TASK_FIELDS, ...PREPARE_FIELDS];
 
 /** Keys people bring over from the API's request body, with what to do instead. */
 const HINTS: Record<string, string> = {
@@ -35,8 +40,11 @@ const HINTS: Record<string, string> = {
   async: 'tasks are always submitted asynchronously; remove it',
 };
 
-export function isTaskField(key: string): key is TaskField {
-  return (TASK_FIELDS as readonly string[]).includes(key);
+/** A field a task or `defaults:` may set (anything but `id`). */
+export function isTaskField(key: string): key is ManifestField {
+  return (
+    (TASK_FIELDS as readonly string[]).includes(key) || (PREPARE_FIELDS as readonly string[]).includes(key)
+  );
 }
 
 /** `unknown field "promt" (did you mean "prompt"?)`, with a hint for the API's own wrapper keys. */
@@ -80,6 +88,7 @@ export function newDraft(ctx: LoadContext, defaults: Defaults, source: SourceLoc
     image: defaults.image,
     last_image: defaults.last_image,
     source,
+    fitLast: defaults.fitLast,
   };
   const locs = ctx.frameLocs.get(defaults);
   if (locs) ctx.frameLocs.set(draft, { ...locs });
@@ -132,11 +141,22 @@ export interface SetFieldOptions {
 export function setField(
   ctx: LoadContext,
   draft: FieldTarget,
-  field: TaskField,
+  field: ManifestField,
   value: unknown,
   loc: SourceLocation,
   options: SetFieldOptions,
 ): boolean {
+  if (field === 'fit_last') {
+    const mode = typeof value === 'string' ? value.trim().toLowerCase() : value;
+    if (typeof mode === 'string' && (FIT_LAST as readonly string[]).includes(mode)) {
+      draft.fitLast = mode as FitLast;
+      return true;
+    }
+    const text = `expected ${FIT_LAST.join(', ').replace(/, (?=[^,]*$)/, ' or ')}, got ${showValue(value)}`;
+    ctx.sink.error('invalid-value', options.rowLoc ? { ...loc, field } : loc, text, draft.id);
+    markInvalid(ctx, draft);
+    return false;
+  }
   const result = coerceTaskField(field, value, options.fromText ? ctx.coerce.text : ctx.coerce.typed);
   if (!result.ok) {
     ctx.sink.error('invalid-value', options.rowLoc ? { ...loc, field } : loc, result.issue.message, draft.id);

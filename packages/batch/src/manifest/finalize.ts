@@ -106,12 +106,15 @@ function checkAspect(
   if (strict) markInvalid(ctx, draft);
 }
 
-/** `1080×1920 (0.56)`, and how it is stored when that differs from how it is seen. */
+/** `1080×1920 (0.56)`, and how it is stored when that differs from how it is seen (and whether it is sent so). */
 function shape(frame: Extract<FrameRef, { kind: 'file' }>): string {
   const seen = `${frame.width}×${frame.height} (${(frame.width / frame.height).toFixed(2)})`;
-  if (frame.orientation === undefined) return seen;
-  const [w, h] = swapsSides(frame.orientation) ? [frame.height, frame.width] : [frame.width, frame.height];
-  return `${seen} as displayed (stored ${w}×${h}, ${orientationText(frame.orientation)} by its EXIF orientation ${frame.orientation})`;
+  const orientation = frame.orientation ?? frame.prepared?.source.orientation;
+  if (orientation === undefined) return seen;
+  const { width, height } = frame.prepared?.source ?? frame;
+  const [w, h] = swapsSides(orientation) ? [height, width] : [width, height];
+  const sent = frame.prepared ? '; sent upright' : '';
+  return `${seen} as displayed (stored ${w}×${h}, ${orientationText(orientation)} by its EXIF orientation ${orientation}${sent})`;
 }
 
 /**

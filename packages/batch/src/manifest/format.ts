@@ -1,5 +1,8 @@
+import { dirname } from 'node:path';
+import { formatBytes } from './bytes.js';
 import { displayPath } from './location.js';
-import type { Plan, Problem } from './types.js';
+import { FORMAT_NAMES } from './prepare/formats.js';
+import type { Plan, PreparedFrom, Problem } from './types.js';
 
 /** `error: jobs/park.csv row 14, column duration: expected 5, 6 or 8, got "7" [invalid-value]` */
 export function formatProblem(problem: Problem): string {
@@ -34,6 +37,7 @@ export function formatPlanSummary(plan: Plan, cwd: string = process.cwd()): stri
     `Plan for job ${plan.job.name}: ${plural(s.tasks, 'task')} → ${plural(s.videos, 'video')}, ${plural(s.seconds, 'second')} of video`,
     `  frames: ${plural(s.framesToUpload, 'distinct file')} to upload, ${plural(s.urlFrames, 'URL')} sent as given`,
   ];
+  lines.push(...preparedLines(plan, cwd));
   if (s.duplicateRows > 0)
     lines.push(`  ${plural(s.duplicateRows, 'identical task')} folded into earlier ones`);
   const defaults = Object.entries(s.defaults)
@@ -51,6 +55,30 @@ export function formatPlanSummary(plan: Plan, cwd: string = process.cwd()): stri
   return `${lines.join('\n')}\n`;
 }
 
+const PREPARED_SHOWN = 20;
+
+/** What preparation does, frame by frame (up to 20; `--json` has them all). */
+function preparedLines(plan: Plan, cwd: string): string[] {
+  const prepare = plan.summary.prepare;
+  if (prepare && !prepare.enabled) return ['  frames are sent as they are (preparation off)'];
+  const prepared = plan.prepared ?? [];
+  if (prepared.length === 0) return [];
+  const limits = prepare
+    ? ` (at most ${prepare.maxSidePx} px and ${formatBytes(prepare.maxBytes)} each)`
+    : '';
+  const lines = [`  prepared before upload${limits}: ${plural(prepared.length, 'frame')}`];
+  for (const frame of prepared.slice(0, PREPARED_SHOWN)) {
+    const from = frame.prepared.source;
+    lines.push(
+      `    ${frame.display}: ${FORMAT_NAMES[from.format]} ${from.width}×${from.height} → ${frame.format.toUpperCase()} ${frame.width}×${frame.height}, ${formatBytes(frame.bytes)}: ${frame.prepared.steps.join('; ')}`,
+    );
+  }
+  if (prepared.length > PREPARED_SHOWN)
+    lines.push(`    … and ${prepared.length - PREPARED_SHOWN} more (--json lists them all)`);
+  lines.push(`    kept in ${displayPath(dirname(prepared[0]!.path), cwd)}`);
+  return lines;
+}
+
 /** `flf2v validate --json`: versioned, with every problem; tasks are summarised, not listed. */
 export interface PlanJson {
   schemaVersion: 1;
@@ -59,6 +87,20 @@ export interface PlanJson {
   job: Plan['job'];
   summary: Plan['summary'];
   problems: Plan['problems'];
+  /** Each prepared frame: the file named, what is sent instead, and what was done. */
+  prepared: {
+    image: string;
+    source: PreparedFrom['source'];
+    sent: {
+      path: string;
+      sha256: string;
+      format: 'png' | 'jpeg';
+      width: number;
+      height: number;
+      bytes: number;
+    };
+    steps: string[];
+  }[];
 }
 
 export function planToJson(plan: Plan): PlanJson {
@@ -69,5 +111,18 @@ export function planToJson(plan: Plan): PlanJson {
     job: plan.job,
     summary: plan.summary,
     problems: plan.problems,
+    prepared: (plan.prepared ?? []).map((f) => ({
+      image: f.display,
+      source: f.prepared.source,
+      sent: {
+        path: f.path,
+        sha256: f.sha256,
+        format: f.format,
+        width: f.width,
+        height: f.height,
+        bytes: f.bytes,
+      },
+      steps: f.prepared.steps,
+    })),
   };
 }

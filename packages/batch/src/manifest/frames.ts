@@ -1,18 +1,12 @@
-import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isHttpUrl } from '@flf2v/core/rules';
-import { imageSize } from 'image-size';
-import { inspectImage, swapsSides } from './image-check.js';
 import type { FileLocator, Located } from './locate.js';
+import { type MeasureSettings, measureFrame } from './measure.js';
 import type { ProblemKind } from './problems.js';
 import type { FrameRef } from './types.js';
 
 /** Provider limits a frame is checked against (API.md "Limits commonly enforced"). */
 export const DEFAULT_IMAGE_MAX_BYTES = 20 * 1024 * 1024;
-/** Each frame's width:height must lie within 1:4 … 4:1. */
-export const MIN_FRAME_ASPECT = 1 / 4;
-export const MAX_FRAME_ASPECT = 4;
 
 /**
  * One distinct frame (a file by absolute path, or a URL), shared by every task that uses it, so each file is
@@ -31,84 +25,9 @@ export interface FrameEntry {
   reported?: boolean;
 }
 
-type Measured = { ref: FrameRef } | { problem: { kind: ProblemKind; text: string } };
 type Problem = { problem: { kind: ProblemKind; text: string } };
 
 const SCHEME = /^[a-z][a-z0-9+.-]+:\/\//i;
-
-/** `20,971,521 bytes (20.0 MB)`: exact, because a limit is often missed by a few bytes. */
-export function formatBytes(bytes: number): string {
-  const exact = `${bytes.toLocaleString('en-US')} bytes`;
-  return bytes < 1024 * 1024 ? exact : `${exact} (${(bytes / (1024 * 1024)).toFixed(1)} MB)`;
-}
-
-function sniffFormat(bytes: Uint8Array): 'png' | 'jpeg' | undefined {
-  const png = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-  if (bytes.length >= 8 && png.every((b, i) => bytes[i] === b)) return 'png';
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
-  return undefined;
-}
-
-/** What a non-PNG/JPEG file looks like, for the message. */
-function describeOther(bytes: Uint8Array): string {
-  try {
-    const type = imageSize(bytes).type;
-    if (type) return `a ${type.toUpperCase()} image`;
-  } catch {
-    // not an image format image-size knows
-  }
-  const head = Buffer.from(bytes.subarray(0, 512)).toString('utf8');
-  return /^[\t\n\r\x20-\x7e\u00a0-\uffff]*$/.test(head) ? 'text' : 'unrecognised bytes';
-}
-
-async function measure(path: string, display: string, maxBytes: number): Promise<Measured> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch {
-    return {
-      problem: { kind: 'frame-missing', text: `frame file not found: ${display} (looked for ${path})` },
-    };
-  }
-  if (size > maxBytes) {
-    const text = `${display} is ${formatBytes(size)}; the provider accepts frames of at most ${formatBytes(maxBytes)}`;
-    return { problem: { kind: 'frame-too-large', text } };
-  }
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return { problem: { kind: 'frame-missing', text: `cannot read ${display}: ${reason}` } };
-  }
-  const format = sniffFormat(bytes);
-  if (format === undefined) {
-    const found = bytes.length === 0 ? 'an empty file' : describeOther(bytes);
-    return {
-      problem: { kind: 'frame-format', text: `${display}: expected a PNG or JPEG image, found ${found}` },
-    };
-  }
-  const inspection = inspectImage(bytes, format);
-  if (!inspection.ok) return { problem: { kind: inspection.kind, text: `${display}: ${inspection.text}` } };
-  const { facts } = inspection;
-  if (!(facts.width > 0 && facts.height > 0)) {
-    const text = `${display}: a ${format.toUpperCase()} file whose dimensions cannot be read (truncated or damaged?)`;
-    return { problem: { kind: 'frame-format', text } };
-  }
-  // Shapes are judged as the user sees the picture: a phone's portrait photo is often stored landscape.
-  const turned = swapsSides(facts.orientation);
-  const width = turned ? facts.height : facts.width;
-  const height = turned ? facts.width : facts.height;
-  const aspect = width / height;
-  if (aspect < MIN_FRAME_ASPECT || aspect > MAX_FRAME_ASPECT) {
-    const text = `${display} is ${width}×${height} (aspect ${aspect.toFixed(2)}); expected an aspect ratio from 1:4 to 4:1`;
-    return { problem: { kind: 'frame-aspect', text } };
-  }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const ref: FrameRef = { kind: 'file', path, display, sha256, bytes: bytes.length, format, width, height };
-  if (facts.orientation !== 1) ref.orientation = facts.orientation;
-  return { ref };
-}
 
 function notFound(display: string, located: Extract<Located, { found: false }>): Problem {
   if (located.kind === 'not-a-file')
@@ -132,9 +51,13 @@ export class FrameStore {
   private readonly queue: (() => Promise<void>)[] = [];
   private active = 0;
 
+  /**
+   * `settings` is called when the first frame is measured, not before: a job file's `prepare:` is read before
+   * any of its frames.
+   */
   constructor(
     private readonly locator: FileLocator,
-    private readonly maxBytes: number = DEFAULT_IMAGE_MAX_BYTES,
+    private readonly settings: () => MeasureSettings,
     private readonly concurrency = 8,
   ) {}
 
@@ -174,7 +97,7 @@ export class FrameStore {
             if (located.found && located.note)
               entry.note = { kind: 'path-spelling', text: `${display}: ${located.note}` };
             const measured = located.found
-              ? await measure(located.path, display, this.maxBytes)
+              ? await measureFrame(located.path, display, this.settings(), located.size)
               : notFound(display, located);
             if ('ref' in measured) entry.ref = measured.ref;
             else entry.problem = measured.problem;

@@ -5,7 +5,8 @@ import { crc32 } from 'node:zlib';
  * still being copied or synced validates, uploads and is paid for unless something looks at its end. The
  * bytes are in memory anyway (they are hashed), so walking their chunks and markers costs almost nothing.
  *
- * PNG: every chunk lies inside the file, passes its CRC, and the IEND chunk is reached (PNG spec §5.3, §11.2.5).
+ * PNG: every chunk lies inside the file, the IEND chunk is reached, and the chunks pass their CRC (the image data's
+ * last chunk only) (PNG spec §5.3, §11.2.5).
  * JPEG: every segment lies inside the file and the EOI marker ends the entropy-coded data (ITU T.81 §B.1).
  * Bytes after the end (phones append data after EOI) are allowed.
  */
@@ -89,7 +90,13 @@ function inspectPng(bytes: Buffer): Inspection {
     const end = pos + 12 + length;
     if (end > bytes.length) return endsEarly(bytes, `the PNG stops inside its ${type} chunk`);
     const data = bytes.subarray(pos + 8, pos + 8 + length);
-    if (crc32(bytes.subarray(pos + 4, pos + 8 + length)) !== bytes.readUInt32BE(pos + 8 + length)) {
+    // Every chunk's CRC but the image data's, which is most of the file: of that, only the last chunk (where a
+    // copy that stopped short shows), so checking costs a fraction of hashing.
+    const lastData = type !== 'IDAT' || bytes.toString('latin1', end + 4, end + 8) !== 'IDAT';
+    if (
+      lastData &&
+      crc32(bytes.subarray(pos + 4, pos + 8 + length)) !== bytes.readUInt32BE(pos + 8 + length)
+    ) {
       if (arrivingAt(bytes, end)) return endsEarly(bytes, `the PNG stops inside its ${type} chunk`);
       return damaged('PNG', `its ${type} chunk at byte ${pos.toLocaleString('en-US')} fails its checksum`);
     }
@@ -161,8 +168,11 @@ function inspectJpeg(bytes: Buffer): Inspection {
   return endsEarly(bytes, noEnd);
 }
 
-/** The Orientation tag (0x0112) of a TIFF structure's first IFD, when it holds a valid value. */
-export function exifOrientation(tiff: Uint8Array): number | undefined {
+/**
+ * The entries of a TIFF structure's first IFD (EXIF blocks are TIFF structures too): tag → its values, for
+ * SHORT and LONG values only (all this module needs). Undefined when the structure cannot be read.
+ */
+export function readTiffIfd(tiff: Uint8Array): Map<number, number[]> | undefined {
   if (tiff.length < 8) return undefined;
   const little = tiff[0] === 0x49 && tiff[1] === 0x49;
   if (!little && !(tiff[0] === 0x4d && tiff[1] === 0x4d)) return undefined;
@@ -170,17 +180,30 @@ export function exifOrientation(tiff: Uint8Array): number | undefined {
   if (view.getUint16(2, little) !== 42) return undefined;
   const ifd = view.getUint32(4, little);
   if (ifd + 2 > tiff.length) return undefined;
+  const entries = new Map<number, number[]>();
   const count = view.getUint16(ifd, little);
   for (let i = 0; i < count; i++) {
     const entry = ifd + 2 + i * 12;
-    if (entry + 12 > tiff.length) return undefined;
-    if (view.getUint16(entry, little) !== 0x0112) continue;
+    if (entry + 12 > tiff.length) return entries;
     const type = view.getUint16(entry + 2, little);
-    const value =
-      type === 3 ? view.getUint16(entry + 8, little) : type === 4 ? view.getUint32(entry + 8, little) : 0;
-    return value >= 1 && value <= 8 ? value : undefined;
+    const size = type === 3 ? 2 : type === 4 ? 4 : 0;
+    if (size === 0) continue;
+    const n = view.getUint32(entry + 4, little);
+    const at = n * size <= 4 ? entry + 8 : view.getUint32(entry + 8, little);
+    if (at + n * size > tiff.length) continue;
+    const values: number[] = [];
+    for (let k = 0; k < n; k++) {
+      values.push(size === 2 ? view.getUint16(at + k * 2, little) : view.getUint32(at + k * 4, little));
+    }
+    entries.set(view.getUint16(entry, little), values);
   }
-  return undefined;
+  return entries;
+}
+
+/** The Orientation tag (0x0112) of a TIFF structure's first IFD, when it holds a valid value. */
+export function exifOrientation(tiff: Uint8Array): number | undefined {
+  const value = readTiffIfd(tiff)?.get(0x0112)?.[0];
+  return value !== undefined && value >= 1 && value <= 8 ? value : undefined;
 }
 
 /** Orientations 5–8 turn the picture a quarter: width and height swap when displayed. */

@@ -6,6 +6,7 @@ import { didYouMean } from './_suggest.js';
 import { kindOf, type YamlEntry, type YamlFile } from './_yaml.js';
 import { unknownKeyText } from './fields.js';
 import { checkId } from './ids.js';
+import { type PrepareOptions, prepareOptionProblem } from './prepare/options.js';
 import type { JobConfig, JobLimits } from './types.js';
 
 /** The job-level settings of a YAML job file (everything but its tasks and defaults). */
@@ -15,7 +16,15 @@ const NOTIFY_KEYS = ['webhook'];
 export const OUT_PLACEHOLDERS = ['{date}', '{time}'];
 const CRON_NICKNAMES = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
 
-export type JobSettingKey = 'version' | 'name' | 'limits' | 'schedule' | 'timezone' | 'out' | 'notify';
+export type JobSettingKey =
+  | 'version'
+  | 'name'
+  | 'limits'
+  | 'schedule'
+  | 'timezone'
+  | 'out'
+  | 'notify'
+  | 'prepare';
 export const JOB_SETTING_KEYS: readonly JobSettingKey[] = [
   'version',
   'name',
@@ -24,7 +33,9 @@ export const JOB_SETTING_KEYS: readonly JobSettingKey[] = [
   'timezone',
   'out',
   'notify',
+  'prepare',
 ];
+const PREPARE_KEYS = { max_side_px: 'maxSidePx', max_bytes: 'maxBytes' } as const;
 
 function text(yaml: YamlFile, entry: YamlEntry): string | undefined {
   const value = yaml.text(entry.value);
@@ -109,7 +120,49 @@ export function readJobSetting(
       if (notify) job.notify = notify;
       return;
     }
+    case 'prepare': {
+      const prepare = readPrepare(ctx, yaml, entry);
+      if (prepare) job.prepare = prepare;
+      return;
+    }
   }
+}
+
+/** `prepare: false`, `prepare: true`, or `prepare: { max_side_px, max_bytes }`. */
+function readPrepare(ctx: LoadContext, yaml: YamlFile, entry: YamlEntry): PrepareOptions | undefined {
+  const value = yaml.value(entry.value);
+  if (typeof value === 'boolean') return { enabled: value };
+  if (!yaml.isMap(entry.value)) {
+    ctx.sink.error(
+      'invalid-value',
+      yaml.at(entry.value, 'prepare', entry.keyNode),
+      `expected true, false or a mapping of ${Object.keys(PREPARE_KEYS).join(', ')}, got ${kindOf(yaml, entry.value)}`,
+    );
+    return undefined;
+  }
+  const prepare: PrepareOptions = { enabled: true };
+  for (const item of yaml.entries(entry.value)) {
+    const path = `prepare.${item.key}`;
+    if (!(item.key in PREPARE_KEYS)) {
+      ctx.sink.error(
+        'unknown-field',
+        yaml.at(item.keyNode, path),
+        unknownKeyText('field', item.key, Object.keys(PREPARE_KEYS)),
+      );
+      continue;
+    }
+    const key = PREPARE_KEYS[item.key as keyof typeof PREPARE_KEYS];
+    const value = yaml.value(item.value);
+    const problem = prepareOptionProblem(key, value, ctx.imageMaxBytes);
+    if (problem) {
+      ctx.sink.error(
+        'invalid-value',
+        yaml.at(item.value, path, item.keyNode),
+        `${problem}, got ${kindOf(yaml, item.value)}`,
+      );
+    } else prepare[key] = value as number;
+  }
+  return prepare;
 }
 
 function readLimits(ctx: LoadContext, yaml: YamlFile, entry: YamlEntry): JobLimits {

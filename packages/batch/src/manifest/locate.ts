@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, parse, relative, resolve, sep } from 'node:path';
 
@@ -13,6 +14,8 @@ export type Located =
       found: true;
       /** Absolute path of the file as it is on disk. */
       path: string;
+      /** Its size, bytes (from the same look-up). */
+      size: number;
       /** Said to the user as a warning when the path had to be read differently than written. */
       note?: string;
     }
@@ -32,9 +35,9 @@ export class FileLocator {
   /** Where `written` (relative to `baseDir`, or absolute) is on this machine, or why it is not there. */
   async locate(baseDir: string, written: string): Promise<Located> {
     const exact = resolve(baseDir, written);
-    const exactKind = await kindOf(exact);
-    if (exactKind === 'file') return { found: true, path: exact };
-    if (exactKind === 'directory') return { found: false, path: exact, kind: 'not-a-file' };
+    const exactStat = await statOf(exact);
+    if (exactStat?.isFile()) return { found: true, path: exact, size: exactStat.size };
+    if (exactStat) return { found: false, path: exact, kind: 'not-a-file' };
     const windows = sep === '/' && written.includes('\\');
     if (windows && WINDOWS_ABSOLUTE.test(written)) {
       return {
@@ -51,13 +54,15 @@ export class FileLocator {
         ? { found: false, path: wanted, kind: 'missing', hint: match.ambiguous }
         : { found: false, path: wanted, kind: 'missing' };
     }
-    if ((await kindOf(match.path)) !== 'file') return { found: false, path: match.path, kind: 'not-a-file' };
+    const found = await statOf(match.path);
+    if (!found?.isFile()) return { found: false, path: match.path, kind: 'not-a-file' };
     const shown = relativeTo(baseDir, match.path);
     const reasons: string[] = [];
     if (windows) reasons.push('written with Windows separators (\\)');
     if (match.caseDiffers) reasons.push('the name on disk differs in case');
-    if (reasons.length === 0) return { found: true, path: match.path };
-    return { found: true, path: match.path, note: `${reasons.join(', and ')}: read as ${shown}` };
+    const located = { found: true as const, path: match.path, size: found.size };
+    if (reasons.length === 0) return located;
+    return { ...located, note: `${reasons.join(', and ')}: read as ${shown}` };
   }
 
   /**
@@ -70,7 +75,7 @@ export class FileLocator {
     let base = root;
     let i = 0;
     // The deepest existing ancestor, found from the top: every component before it is taken as written.
-    while (i < parts.length && (await kindOf(join(base, parts[i]!))) !== 'missing') {
+    while (i < parts.length && (await statOf(join(base, parts[i]!))) !== undefined) {
       base = join(base, parts[i]!);
       i++;
     }
@@ -109,11 +114,11 @@ export class FileLocator {
   }
 }
 
-async function kindOf(path: string): Promise<'file' | 'directory' | 'missing'> {
+async function statOf(path: string): Promise<Stats | undefined> {
   try {
-    return (await stat(path)).isFile() ? 'file' : 'directory';
+    return await stat(path);
   } catch {
-    return 'missing';
+    return undefined;
   }
 }
 

@@ -5,11 +5,23 @@ import type { LoadContext } from './_context.js';
 import { readCsvTasks } from './csv.js';
 import { builtinDefaults, setParams } from './fields.js';
 import { finalize } from './finalize.js';
+import { fitLastFrames } from './fit-last.js';
 import { DEFAULT_IMAGE_MAX_BYTES, FrameStore } from './frames.js';
 import { FileLocator } from './locate.js';
 import { displayPath } from './location.js';
+import type { MeasureSettings } from './measure.js';
+import { PreparedFrameCache } from './prepare/cache.js';
+import { resolvePrepareOptions } from './prepare/options.js';
 import { ProblemSink } from './problems.js';
-import type { JobConfig, LoadOptions, Plan, PlannedTask, PlanSummary, TaskParams } from './types.js';
+import type {
+  JobConfig,
+  LoadOptions,
+  Plan,
+  PlannedTask,
+  PlanSummary,
+  PreparedFrameRef,
+  TaskParams,
+} from './types.js';
 
 /** A table may be comma-, semicolon- or tab-separated whatever its extension (Excel's "Unicode Text" is .txt). */
 const FORMATS: Record<string, Plan['manifest']['format']> = {
@@ -24,7 +36,8 @@ const FORMATS: Record<string, Plan['manifest']['format']> = {
 /**
  * Read and check a manifest completely (a YAML job file or a bare CSV) and plan its tasks. Every problem a
  * user can fix is collected in `problems` (errors and warnings); the plan is valid when `summary.errors` is 0.
- * Nothing is sent and nothing is written. Throws only on programming errors.
+ * Nothing is sent; nothing is written but prepared frames, into their cache (`LoadOptions.prepare`). Throws
+ * only on programming errors.
  */
 export async function loadPlan(manifestPath: string, options: LoadOptions = {}): Promise<Plan> {
   const cwd = options.cwd ?? process.cwd();
@@ -35,11 +48,24 @@ export async function loadPlan(manifestPath: string, options: LoadOptions = {}):
   const rules =
     options.limits?.promptMaxChars === undefined ? {} : { promptMaxChars: options.limits.promptMaxChars };
   const locator = new FileLocator();
+  const imageMaxBytes = options.limits?.imageMaxBytes ?? DEFAULT_IMAGE_MAX_BYTES;
+  const job: JobConfig = { name: basename(path, extname(path)), limits: {} };
+  let settings: MeasureSettings | undefined;
+  // Resolved when the first frame is measured: by then a job file's `prepare:` has been read.
+  const measureSettings = (): MeasureSettings => {
+    if (settings) return settings;
+    const resolved = resolvePrepareOptions(options.prepare, job.prepare);
+    // A frame as sent is never over the provider's limit, whatever the preparation limit says.
+    const prepare = { ...resolved, maxBytes: Math.min(resolved.maxBytes, imageMaxBytes) };
+    settings = { maxBytes: imageMaxBytes, prepare, cache: new PreparedFrameCache(prepare.cacheDir) };
+    return settings;
+  };
   const ctx: LoadContext = {
     cwd,
     sink,
-    frames: new FrameStore(locator, options.limits?.imageMaxBytes ?? DEFAULT_IMAGE_MAX_BYTES),
+    frames: new FrameStore(locator, measureSettings),
     locator,
+    imageMaxBytes,
     rules,
     drafts: [],
     fileHashes: [],
@@ -51,7 +77,6 @@ export async function loadPlan(manifestPath: string, options: LoadOptions = {}):
   if (options.encoding !== undefined) ctx.encoding = options.encoding;
   const extension = extname(path).toLowerCase();
   const format = FORMATS[extension];
-  const job: JobConfig = { name: basename(path, extname(path)), limits: {} };
   let defaults: Partial<TaskParams> = builtinDefaults().params;
   const found = await kindOfPath(path);
 
@@ -72,6 +97,7 @@ export async function loadPlan(manifestPath: string, options: LoadOptions = {}):
     defaults = (await readYamlJob(ctx, path, file, job)).defaults;
   }
   await ctx.frames.settled();
+  await fitLastFrames(ctx, measureSettings);
   const { tasks, duplicateRows } = finalize(ctx, options.strict ?? false);
   if (
     ctx.drafts.length === 0 &&
@@ -81,12 +107,19 @@ export async function loadPlan(manifestPath: string, options: LoadOptions = {}):
     sink.warn('no-tasks', { file }, 'the manifest has no tasks: nothing to do');
   }
   const problems = sink.sorted();
+  const prepared = preparedFrames(tasks);
+  const { enabled, maxSidePx, maxBytes } = measureSettings().prepare;
   return {
     manifest: { path, format: format ?? 'yaml', hash: manifestHash(ctx.fileHashes) },
     job,
     tasks,
     problems,
-    summary: summarize(tasks, duplicateRows, problems, defaults),
+    summary: {
+      ...summarize(tasks, duplicateRows, problems, defaults),
+      framesPrepared: prepared.length,
+      prepare: { enabled, maxSidePx, maxBytes },
+    },
+    prepared,
   };
 }
 
@@ -101,6 +134,19 @@ async function kindOfPath(path: string): Promise<'file' | 'directory' | 'missing
 /** One hash over the manifest and the CSV it includes: changes when either does. */
 function manifestHash(fileHashes: string[]): string {
   return createHash('sha256').update(fileHashes.join('\n')).digest('hex');
+}
+
+/** Prepared frames, each once per source and result, in the order tasks first use them. */
+function preparedFrames(tasks: PlannedTask[]): PreparedFrameRef[] {
+  const seen = new Map<string, PreparedFrameRef>();
+  for (const task of tasks) {
+    for (const frame of [task.image, task.last_image]) {
+      if (frame.kind !== 'file' || !frame.prepared) continue;
+      const key = `${frame.prepared.source.path}\u0000${frame.sha256}`;
+      if (!seen.has(key)) seen.set(key, frame as PreparedFrameRef);
+    }
+  }
+  return [...seen.values()];
 }
 
 function summarize(

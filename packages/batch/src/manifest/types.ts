@@ -1,4 +1,6 @@
 import type { Duration, Resolution } from '@flf2v/core/rules';
+import type { SourceFormat } from './prepare/formats.js';
+import type { PrepareOptions } from './prepare/options.js';
 
 /**
  * What a manifest turns into: a validated plan of tasks. This is the contract between the manifest loaders
@@ -52,8 +54,30 @@ export type FrameRef =
       height: number;
       /** EXIF orientation 2–8 when the picture is stored turned or mirrored; absent when stored upright. */
       orientation?: number;
+      /**
+       * Set when what is sent was made from another file (converted, turned upright, fitted): then `path`,
+       * `sha256`, `bytes`, `format`, `width` and `height` describe the prepared file, and this the source.
+       */
+      prepared?: PreparedFrom;
     }
   | { kind: 'url'; url: string };
+
+export interface PreparedFrom {
+  source: {
+    /** Absolute path of the file the manifest names. */
+    path: string;
+    sha256: string;
+    format: SourceFormat;
+    bytes: number;
+    /** As displayed, px. */
+    width: number;
+    height: number;
+    /** EXIF orientation 2–8 when the source was stored turned or mirrored (what is sent is upright). */
+    orientation?: number;
+  };
+  /** What was done, in order, for people: `converted from WebP`, `turned upright (…)`, `scaled down …`. */
+  steps: string[];
+}
 
 /** The request parameters of a task, defaults applied, values normalized (everything but the two frames). */
 export interface TaskParams {
@@ -94,6 +118,8 @@ export interface JobConfig {
   schedule?: string;
   timezone?: string;
   notify?: { webhook: string };
+  /** `prepare:` as written: `false`, or limits for frame preparation. */
+  prepare?: PrepareOptions;
 }
 
 export interface PlanSummary {
@@ -105,6 +131,10 @@ export interface PlanSummary {
   framesToUpload: number;
   /** Frames given as URLs (sent as they are). */
   urlFrames: number;
+  /** Distinct frames (as sent) that were prepared: converted, turned upright or fitted. (Set by `loadPlan`.) */
+  framesPrepared?: number;
+  /** Frame preparation as applied (`--no-prepare` / `prepare:` / defaults). (Set by `loadPlan`.) */
+  prepare?: { enabled: boolean; maxSidePx: number; maxBytes: number };
   /** Rows that were identical to an earlier row and were folded into it. */
   duplicateRows: number;
   errors: number;
@@ -125,7 +155,12 @@ export interface Plan {
   tasks: PlannedTask[];
   problems: Problem[];
   summary: PlanSummary;
+  /** The prepared frames the tasks send (each once, by content), with what was done to each. (Set by `loadPlan`.) */
+  prepared?: PreparedFrameRef[];
 }
+
+/** A frame as sent that was made from another file. */
+export type PreparedFrameRef = Extract<FrameRef, { kind: 'file' }> & { prepared: PreparedFrom };
 
 export interface LoadOptions {
   /** Aspect-ratio mismatches between a task's two frames become errors instead of warnings. */
@@ -139,4 +174,9 @@ export interface LoadOptions {
   encoding?: string;
   /** Directory that displayed paths are made relative to. @default process.cwd() */
   cwd?: string;
+  /**
+   * Frame preparation (convert, orient, fit); wins over a job's `prepare:`. `{ enabled: false }` is the CLI's
+   * `--no-prepare`. See `PrepareOptions` for the defaults.
+   */
+  prepare?: PrepareOptions;
 }

@@ -1,4 +1,3 @@
-import type { TaskField } from '@flf2v/core/rules';
 import type { Node } from 'yaml';
 import { type Defaults, type LoadContext, markInvalid, type TaskDraft } from './_context.js';
 import { suggest } from './_suggest.js';
@@ -6,6 +5,7 @@ import { kindOf, type YamlEntry, type YamlFile } from './_yaml.js';
 import {
   builtinDefaults,
   isTaskField,
+  type ManifestField,
   missingFields,
   newDraft,
   setField,
@@ -110,7 +110,8 @@ export function setYamlField(
     }
     return;
   }
-  if (!setField(ctx, draft, item.key as TaskField, read.set, loc, { baseDir: jobDir })) failed.push(item.key);
+  if (!setField(ctx, draft, item.key as ManifestField, read.set, loc, { baseDir: jobDir }))
+    failed.push(item.key);
 }
 
 /** A task's `id:` as written (`007` stays "007"); an explicit null is reported like any field's. */

@@ -17,7 +17,7 @@ import { RateLimiter } from './limiter.js';
 import { Pipeline, type RunOutcome } from './pipeline/driver.js';
 import { Progress, type ProgressOptions } from './progress.js';
 import { SessionStats } from './stats.js';
-import { buildSummary } from './summary.js';
+import { buildSummary, type PlanTotals, planTotals } from './summary.js';
 import { openUploadCache } from './upload-cache.js';
 
 /**
@@ -62,7 +62,7 @@ export interface SessionResult {
   outcome: RunOutcome;
   summary: RunSummary;
   /** Tasks of the current plan by outcome (the exit code is decided on these). */
-  planTotals: { tasks: number; succeeded: number; failed: number; unknown: number; pending: number };
+  planTotals: PlanTotals;
   logFile: string;
 }
 
@@ -250,19 +250,10 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
       outcome = { ...outcome, fatal: outcome.fatal ?? internalError(failure) };
     }
 
-    const planKeys = new Set(o.plan.tasks.map((t) => t.key));
-    const planTotals = { tasks: 0, succeeded: 0, failed: 0, unknown: 0, pending: 0 };
-    for (const t of summary.tasks) {
-      if (!planKeys.has(t.key)) continue;
-      planTotals.tasks++;
-      planTotals[t.status]++;
-    }
-    let exitCode: ExitCode;
-    if (outcome.fatal) exitCode = exitCodeFor(outcome.fatal.code);
-    else if (outcome.interrupted) exitCode = EXIT.INTERRUPTED;
-    else exitCode = planTotals.succeeded === planTotals.tasks ? EXIT.OK : EXIT.TASKS_FAILED;
+    const totals = planTotals(summary, new Set(o.plan.tasks.map((t) => t.key)));
+    const exitCode = exitCodeOf(outcome, totals);
     logger.info({ totals: summary.totals, exitCode, interrupted: outcome.interrupted }, 'run ended');
-    return { exitCode, outcome, summary, planTotals, logFile: log.file };
+    return { exitCode, outcome, summary, planTotals: totals, logFile: log.file };
   } finally {
     await client?.close().catch(() => {});
     await store?.close().catch(() => {});
@@ -275,6 +266,16 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
 const HEARTBEAT_MS = 60_000;
 /** How often the session looks for a sleep of the machine. */
 const HEARTBEAT_CHECK_MS = 5_000;
+
+/**
+ * A run's exit code (README, "Exit codes"): a fatal error's own, else 130 when interrupted, else 0 when every task
+ * of the plan succeeded and 1 when not.
+ */
+export function exitCodeOf(outcome: RunOutcome, totals: PlanTotals): ExitCode {
+  if (outcome.fatal) return exitCodeFor(outcome.fatal.code);
+  if (outcome.interrupted) return EXIT.INTERRUPTED;
+  return totals.succeeded === totals.tasks ? EXIT.OK : EXIT.TASKS_FAILED;
+}
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/i;
 

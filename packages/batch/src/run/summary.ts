@@ -127,3 +127,22 @@ export function buildSummary(ctx: SummaryContext): RunSummary {
     tasks,
   };
 }
+
+/** Tasks of the current plan by outcome: what a run's exit code is decided on (a directory may hold others). */
+export function planTotals(summary: RunSummary, planKeys: ReadonlySet<string>): PlanTotals {
+  const totals: PlanTotals = { tasks: 0, succeeded: 0, failed: 0, unknown: 0, pending: 0 };
+  for (const t of summary.tasks) {
+    if (!planKeys.has(t.key)) continue;
+    totals.tasks++;
+    totals[t.status]++;
+  }
+  return totals;
+}
+
+export interface PlanTotals {
+  tasks: number;
+  succeeded: number;
+  failed: number;
+  unknown: number;
+  pending: number;
+}

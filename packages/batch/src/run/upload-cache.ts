@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { defaultCacheDir } from '../util/cache-dir.js';
 
 /**
  * Uploaded frame URLs by content hash, shared by every run on this machine, so a frame used by many jobs is
@@ -26,11 +26,7 @@ export interface UploadCacheOptions {
 
 export const DEFAULT_UPLOAD_MAX_AGE_MS = 12 * 3_600_000;
 
-export function defaultCacheDir(): string {
-  const env = process.env;
-  if (env.FLF2V_CACHE_DIR) return env.FLF2V_CACHE_DIR;
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'flf2v');
-}
+export { defaultCacheDir };
 
 interface Entry {
   p: string;

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lines, load, REPO } from './_helpers.js';
@@ -33,6 +34,23 @@ describe('the example jobs', () => {
       ['day-02', 6],
       ['day-03', 5],
       ['day-04', 8],
+    ]);
+  });
+
+  it('prepared: frames that need converting, turning upright and fitting', async () => {
+    const plan = await load(REPO, 'jobs/prepared/prepared.yaml', {
+      prepare: { cacheDir: join(tmpdir(), `flf2v-examples-${process.pid}`) },
+    });
+    expect(lines(plan.problems)).toEqual([]);
+    expect(plan.prepared!.map((f) => [f.display, f.format, f.width, f.height])).toEqual([
+      ['frames/dawn.webp', 'jpeg', 320, 180],
+      ['frames/noon.tiff', 'png', 320, 180],
+      ['frames/night.gif', 'png', 320, 180],
+      ['frames/tower-phone.jpg', 'jpeg', 320, 180],
+    ]);
+    expect(plan.prepared!.at(-1)!.prepared.steps).toEqual([
+      'turned upright (EXIF orientation 6: turned 90° clockwise)',
+      'made 320×180 like the first frame (fit_last: cover: scaled to fill, then cropped)',
     ]);
   });
 

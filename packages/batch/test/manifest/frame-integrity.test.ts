@@ -97,7 +97,7 @@ describe('frames stored rotated (EXIF orientation)', () => {
     expect(exifOrientation(Buffer.from('not a tiff'))).toBeUndefined();
   });
 
-  it('judges shapes as displayed: 5–8 turn the picture a quarter, 1–4 do not', async () => {
+  it('judges shapes as displayed: 5–8 turn the picture a quarter, 1–4 do not (sent as stored, preparation off)', async () => {
     const tree: Record<string, Buffer | string> = { 'wide.jpg': JPEG_320x180, 'tall.png': png(18, 32) };
     const rows = [HEADER];
     for (let o = 1; o <= 8; o++) {
@@ -105,7 +105,7 @@ describe('frames stored rotated (EXIF orientation)', () => {
       rows.push(`o${o},o${o}.jpg,wide.jpg,x`);
     }
     const dir = await testdir({ ...tree, 'm.csv': rows.join('\n') });
-    const plan = await load(dir, 'm.csv');
+    const plan = await load(dir, 'm.csv', { prepare: { enabled: false } });
     const turned = warnings(plan).map((p) => p.taskId);
     expect(turned).toEqual(['o5', 'o6', 'o7', 'o8']);
     const byId = new Map(plan.tasks.map((t) => [t.id, t.image]));
@@ -131,11 +131,13 @@ describe('frames stored rotated (EXIF orientation)', () => {
         'mixed,phone-portrait.jpg,landscape.png,x',
       ].join('\n'),
     });
+    const mismatch = (sent: string) =>
+      `aspect-mismatch: m.csv row 3 (task mixed): the two frames' aspect ratios differ too much: image phone-portrait.jpg is 180×320 (0.56) as displayed (stored 320×180, turned 90° clockwise by its EXIF orientation 6${sent}), last_image landscape.png is 32×18 (1.78); expected their ratio within 0.8–1.25, got 0.32`;
     const plan = await load(dir, 'm.csv');
-    expect(lines(warnings(plan))).toEqual([
-      "aspect-mismatch: m.csv row 3 (task mixed): the two frames' aspect ratios differ too much: image phone-portrait.jpg is 180×320 (0.56) as displayed (stored 320×180, turned 90° clockwise by its EXIF orientation 6), last_image landscape.png is 32×18 (1.78); expected their ratio within 0.8–1.25, got 0.32",
-    ]);
+    expect(lines(warnings(plan))).toEqual([mismatch('; sent upright')]);
     expect(plan.tasks.map((t) => t.id)).toEqual(['portrait', 'mixed']);
+    const asStored = await load(dir, 'm.csv', { prepare: { enabled: false } });
+    expect(lines(warnings(asStored))).toEqual([mismatch('')]);
   });
 
   it('ignores an EXIF block it cannot read, and a second APP1 segment', () => {

@@ -5,7 +5,7 @@ import { errors, JPEG_320x180, lines, load, png, testdir, warnings } from './_he
 const HEADER = 'id,image,last_image,prompt';
 
 describe('frames', () => {
-  it('checks formats by their bytes, not their extension', async () => {
+  it('checks formats by their bytes, not their extension (preparation off: PNG and JPEG only)', async () => {
     const dir = await testdir({
       'png-named.jpg': png(32, 18),
       'jpeg-named.png': JPEG_320x180,
@@ -22,11 +22,11 @@ describe('frames', () => {
         'broken,broken.png,jpeg-named.png,p',
       ].join('\n'),
     });
-    const plan = await load(dir, 'm.csv');
+    const plan = await load(dir, 'm.csv', { prepare: { enabled: false } });
     expect(lines(errors(plan))).toEqual([
       'frame-format: m.csv row 3, column image (task text): text.png: expected a PNG or JPEG image, found text',
       'frame-format: m.csv row 4, column image (task empty): empty.png: expected a PNG or JPEG image, found an empty file',
-      'frame-format: m.csv row 5, column image (task gif): gif.png: expected a PNG or JPEG image, found a GIF image',
+      'frame-format: m.csv row 5, column image (task gif): gif.png: expected a PNG or JPEG image, found a GIF image (flf2v converts it unless preparation is off: drop --no-prepare or prepare: false)',
       'frame-truncated: m.csv row 6, column image (task broken): broken.png: the file ends early: still copying? (the PNG has no IEND chunk; it has 12 bytes)',
     ]);
     expect(plan.tasks.map((t) => t.id)).toEqual(['ok']);
@@ -52,7 +52,7 @@ describe('frames', () => {
     ]);
   });
 
-  it('rejects frames over the size limit (overridable) and outside 1:4–4:1', async () => {
+  it('rejects frames over the size limit (overridable) and outside 1:4–4:1 (preparation off)', async () => {
     const dir = await testdir({
       'big.png': png(400, 225),
       'a.png': png(32, 18),
@@ -60,7 +60,10 @@ describe('frames', () => {
       'm.csv': [HEADER, 'big,big.png,a.png,p', 'thin,thin.png,thin.png,p'].join('\n'),
     });
     const big = (await import('node:fs')).statSync(`${dir}/big.png`).size;
-    const plan = await load(dir, 'm.csv', { limits: { imageMaxBytes: big - 1 } });
+    const plan = await load(dir, 'm.csv', {
+      limits: { imageMaxBytes: big - 1 },
+      prepare: { enabled: false },
+    });
     expect(lines(errors(plan))).toEqual([
       `frame-too-large: m.csv row 2, column image (task big): big.png is ${big} bytes; the provider accepts frames of at most ${big - 1} bytes`,
       'frame-aspect: m.csv row 3, column image (task thin): thin.png is 10×50 (aspect 0.20); expected an aspect ratio from 1:4 to 4:1 (also used at m.csv row 3, column last_image)',

@@ -42,7 +42,7 @@ describe('issue 14: real-world inputs', () => {
     const plan = await loadCase('02-exif-orientation', 'shots.csv');
     expect(errors(plan)).toEqual([]);
     expect(lines(warnings(plan))).toEqual([
-      "aspect-mismatch: shots.csv row 3 (task mixed-pair): the two frames' aspect ratios differ too much: image frames/phone-portrait.jpg is 180×320 (0.56) as displayed (stored 320×180, turned 90° clockwise by its EXIF orientation 6), last_image frames/landscape.png is 320×180 (1.78); expected their ratio within 0.8–1.25, got 0.32",
+      "aspect-mismatch: shots.csv row 3 (task mixed-pair): the two frames' aspect ratios differ too much: image frames/phone-portrait.jpg is 180×320 (0.56) as displayed (stored 320×180, turned 90° clockwise by its EXIF orientation 6; sent upright), last_image frames/landscape.png is 320×180 (1.78); expected their ratio within 0.8–1.25, got 0.32",
     ]);
   });
 

@@ -65,7 +65,10 @@ storyboard:
         'r3,a.png,b.jpg,,1,',
       ].join('\n'),
     });
-    const plan = await load(dir, 'job.yaml', { limits: { imageMaxBytes: 4000 } });
+    const plan = await load(dir, 'job.yaml', {
+      limits: { imageMaxBytes: 4000 },
+      prepare: { enabled: false },
+    });
     const found = errors(plan).map((p) => {
       const at =
         p.location.row === undefined ? `${p.location.line}:${p.location.column}` : `row ${p.location.row}`;

@@ -103,7 +103,7 @@ tasks:
       'j.yaml': `version: 1\nx-notes: anything\n.hidden: { a: 1 }\ny-notes: 1\ntasks: []\n`,
     });
     expect(lines(errors(await load(dir, 'j.yaml')))).toEqual([
-      'unknown-field: j.yaml:4:1: y-notes: unknown field "y-notes"; expected one of: version, name, limits, schedule, timezone, out, notify, defaults, tasks, tasks_csv, storyboard',
+      'unknown-field: j.yaml:4:1: y-notes: unknown field "y-notes"; expected one of: version, name, limits, schedule, timezone, out, notify, prepare, defaults, tasks, tasks_csv, storyboard',
     ]);
   });
 });

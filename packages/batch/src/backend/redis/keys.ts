@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import type { CallClass } from '@flf2v/core';
 
 /**
  * Which API key a run belongs to, without the key: an HMAC-SHA256 keyed with the API key over a fixed label,
@@ -39,6 +40,14 @@ export class RedisKeys {
   /** The learned cap on tasks running at the provider (absent: none learned). */
   get inFlightCap(): string {
     return `${this.prefix}:inflight:cap`;
+  }
+
+  /**
+   * The shared pace of one provider call class (`RedisRateLimiter`): a hash, soft state, expiring an idle time
+   * after its last use.
+   */
+  limit(callClass: CallClass): string {
+    return `${this.prefix}:limit:${callClass}`;
   }
 
   run(runId: string): string {

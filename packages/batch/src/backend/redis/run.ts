@@ -1,13 +1,9 @@
-import { constants } from 'node:fs';
-import { copyFile, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { FrameRef, JobLimits, Plan } from '../../manifest/types.js';
-import { frameRecord } from '../../run/pipeline/driver.js';
-import type { FrameRecord, JournalRecord } from '../../state/records.js';
+import type { JobLimits, Plan } from '../../manifest/types.js';
+import { copyFrames } from '../../run/frame-copies.js';
+import type { JournalRecord } from '../../state/records.js';
 import { RunState } from '../../state/run-state.js';
-import { localIoError } from '../../util/local-io.js';
 import { TOOL_VERSION } from '../../version.js';
 import { checkRedis, connectRedis } from './connection.js';
 import { jobIdOf, keyFingerprint, QUEUE_NAME, RedisKeys } from './keys.js';
@@ -99,7 +95,7 @@ export async function enqueueRun(o: EnqueueOptions): Promise<EnqueueResult> {
       limits: { ...o.limits },
       provider: { kind: 'provider', baseUrl: o.address.display },
     });
-    const frames = await copyFrames(o.plan, o.outDir);
+    const frames = await copyFrames(o.plan, o.outDir, 'all');
     let added = 0;
     for (const task of o.plan.tasks) {
       if (state.tasks.has(task.key)) continue;
@@ -157,34 +153,6 @@ export async function readRunLog(redis: Redis, keys: RedisKeys, runId: string): 
   } catch (cause) {
     throw backendError(`cannot read run ${runId}`, cause);
   }
-}
-
-/**
- * Copy every file frame of the plan into `outDir/frames/<sha256>.<png|jpg>` (once: a name is its content), and
- * return how each frame is recorded: by that copy, which every worker can read.
- */
-async function copyFrames(plan: Plan, outDir: string): Promise<(frame: FrameRef) => FrameRecord> {
-  const dir = join(outDir, 'frames');
-  const copies = new Map<string, string>();
-  try {
-    await mkdir(dir, { recursive: true });
-    for (const task of plan.tasks) {
-      for (const frame of [task.image, task.last_image]) {
-        if (frame.kind !== 'file' || copies.has(frame.sha256)) continue;
-        const dest = join(dir, `${frame.sha256}.${frame.format === 'png' ? 'png' : 'jpg'}`);
-        await copyFile(frame.path, dest, constants.COPYFILE_EXCL).catch((error: NodeJS.ErrnoException) => {
-          if (error.code !== 'EEXIST') throw error;
-        });
-        copies.set(frame.sha256, dest);
-      }
-    }
-  } catch (error) {
-    throw localIoError(`cannot copy the frames into ${dir}`, error);
-  }
-  return (frame) => {
-    const record = frameRecord(frame);
-    return frame.kind === 'file' ? { ...record, path: copies.get(frame.sha256)! } : record;
-  };
 }
 
 /** Tasks of a run by phase, and how many are not yet settled (from the run's counters: cheap to ask often). */

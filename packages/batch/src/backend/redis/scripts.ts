@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { PACE_LUA } from './pace-lua.js';
 
 /**
  * The Redis backend's atomic transitions, as Lua scripts (the way BullMQ's own scripts are its state machine).
@@ -80,6 +81,11 @@ rcall('RPUSH', KEYS[4], ARGV[1])
 return {1, tonumber(rcall('HGET', KEYS[1], 'open') or '0'), ownLock}
 `;
 
+/** Lua: `now`, Redis time in ms (never a worker's clock). */
+const NOW_MS = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
 /**
  * In-flight slots: tasks running at the provider, one member per task, scored by lease expiry (Redis time, ms), so
  * that a slot held by a worker that died frees itself. KEYS: 1 the slots (sorted set) · 2 the learned cap.
@@ -87,9 +93,7 @@ return {1, tonumber(rcall('HGET', KEYS[1], 'open') or '0'), ownLock}
 const SLOT_TAKE = `
 -- ARGV: 1 member · 2 lease ms · 3 the user's cap (0 = none) · 4 force (1: a task already at the provider)
 --       5 probe ms: a learned cap grows by one per quiet probe period
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+${NOW_MS}redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
   return 1
@@ -110,9 +114,7 @@ return 0
 
 /** ARGV: 1 lease ms · 2.. members to renew (those no longer held are not re-added). Returns how many are held. */
 const SLOT_RENEW = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local held = 0
+${NOW_MS}local held = 0
 for i = 2, #ARGV do
   if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
     redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[i])
@@ -129,9 +131,7 @@ return held
  * Returns the cap.
  */
 const SLOT_LEARN = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+${NOW_MS}redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local held = redis.call('ZCARD', KEYS[1])
 local learned = redis.call('HMGET', KEYS[2], 'cap', 'at')
 local cap = held
@@ -146,25 +146,8 @@ return cap
 `;
 
 export interface RedisScripts {
-  flf2vAppend(
-    ...args: [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ]
-  ): Promise<[number, number, number]>;
+  /** KEYS 1–6 then ARGV 1–9 of `APPEND`, in that order. */
+  flf2vAppend(...keysThenArgs: string[]): Promise<[number, number, number]>;
   flf2vSlotTake(
     k1: string,
     k2: string,
@@ -176,6 +159,8 @@ export interface RedisScripts {
   ): Promise<number>;
   flf2vSlotRenew(k1: string, leaseMs: number, ...members: string[]): Promise<number>;
   flf2vSlotLearn(k1: string, k2: string, probeMs: number, burstMs: number): Promise<number>;
+  /** The pace of a call class (`pace-lua.ts`): KEYS[1], then its ARGV. */
+  flf2vPace(key: string, ...args: string[]): Promise<unknown>;
 }
 
 /** Register the scripts on a client (EVALSHA, loaded once). */
@@ -186,5 +171,6 @@ export function withScripts(redis: Redis): Redis & RedisScripts {
   redis.defineCommand('flf2vSlotTake', { numberOfKeys: 2, lua: SLOT_TAKE });
   redis.defineCommand('flf2vSlotRenew', { numberOfKeys: 1, lua: SLOT_RENEW });
   redis.defineCommand('flf2vSlotLearn', { numberOfKeys: 2, lua: SLOT_LEARN });
+  redis.defineCommand('flf2vPace', { numberOfKeys: 1, lua: PACE_LUA });
   return r;
 }

@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import type { CallGate } from '@flf2v/core';
 import { type Client, createClient } from '@flf2v/core';
+import { Flf2vError } from '@flf2v/core/rules';
 import { type Job, Queue, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobLimits, PlannedTask } from '../../manifest/types.js';
 import { RunClock } from '../../run/clock.js';
-import { RateLimiter } from '../../run/limiter.js';
 import type { Logger } from '../../run/pipeline/context.js';
 import { Engine, type RunScope, STOP_GRACE_MS } from '../../run/pipeline/engine.js';
 import { FrameUrls } from '../../run/pipeline/frames.js';
@@ -14,12 +14,29 @@ import type { TaskState } from '../../state/run-state.js';
 import { checkRedis, connectRedis } from './connection.js';
 import { RedisInFlight } from './in-flight.js';
 import { jobIdOf, keyFingerprint, QUEUE_NAME, RedisKeys } from './keys.js';
+import { RedisRateLimiter } from './limiter.js';
 import { planOf } from './plan-of.js';
 import { writeRunReports } from './reports.js';
 import type { TaskJob } from './run.js';
 import { type RedisScripts, withScripts } from './scripts.js';
 import { backendError, RedisStore } from './store.js';
 import type { RedisAddress } from './url.js';
+
+/** What a worker is made of (see `RedisWorker.start`). */
+interface WorkerParts {
+  /** The journal's connection (with the scripts). */
+  redis: Redis & RedisScripts;
+  keys: RedisKeys;
+  client: Client;
+  gate: CallGate;
+  inFlight: RedisInFlight;
+  frames: FrameUrls;
+  uploadCache: UploadCache | undefined;
+  /** BullMQ's blocking connection. */
+  bull: Redis;
+  /** Every connection, closed on stop: the journal's, the release channel's, BullMQ's, the limiter's. */
+  connections: Redis[];
+}
 
 /** How often a worker re-reads its key's limits (a later enqueue may change them). */
 const LIMITS_REFRESH_MS = 5_000;
@@ -54,7 +71,7 @@ export interface WorkerOptions {
   cacheDir?: string;
   /** Called once every task of a run is settled (its reports are written by then). */
   onRunSettled?: (runId: string) => void;
-  /** The client's gate. @default a per-process RateLimiter with the key's known limits */
+  /** The client's gate. @default a RedisRateLimiter: the key's limits, kept by all its workers together */
   gate?: CallGate;
 }
 
@@ -75,23 +92,21 @@ export class RedisWorker {
   /** Timers to clear on stop. */
   readonly timers: NodeJS.Timeout[] = [];
 
+  private readonly redis: Redis & RedisScripts;
+  private readonly keys: RedisKeys;
+
   private constructor(
     private readonly o: WorkerOptions,
-    private readonly redis: Redis & RedisScripts,
-    private readonly subscriber: Redis,
-    private readonly bull: Redis,
-    private readonly keys: RedisKeys,
-    private readonly client: Client,
-    private readonly inFlight: RedisInFlight,
-    private readonly frames: FrameUrls,
-    private readonly uploadCache: UploadCache | undefined,
+    private readonly p: WorkerParts,
   ) {
+    this.redis = p.redis;
+    this.keys = p.keys;
     this.engine = new Engine({
-      client,
+      client: p.client,
       logger: o.logger,
       clock: new RunClock({ spans: new Map(), session: 0 }),
     });
-    this.queue = new Queue<TaskJob>(QUEUE_NAME, { connection: redis, prefix: keys.prefix });
+    this.queue = new Queue<TaskJob>(QUEUE_NAME, { connection: p.redis, prefix: p.keys.prefix });
   }
 
   /**
@@ -104,10 +119,13 @@ export class RedisWorker {
     );
     const subscriber = connectRedis(o.address, { blocking: true, name: 'flf2v:worker:events' });
     const bull = connectRedis(o.address, { blocking: true, name: 'flf2v:worker:jobs' });
+    // The limiter's own connection: on the journal's, its answers would wait behind the appends' fsyncs.
+    const pacing = connectRedis(o.address, { name: 'flf2v:worker:limits' });
+    const connections = [redis, subscriber, bull, pacing];
     try {
       await checkRedis(redis, o.address);
     } catch (error) {
-      for (const c of [redis, subscriber, bull]) c.disconnect();
+      for (const c of connections) c.disconnect();
       throw error;
     }
     const keys = new RedisKeys(keyFingerprint(o.apiKey));
@@ -123,7 +141,15 @@ export class RedisWorker {
     refresh.unref();
     const limit = (name: keyof JobLimits) =>
       o.limits?.[name] ?? (stored[name] ? Number(stored[name]) : undefined);
-    const gate = o.gate ?? new RateLimiter({ rpm: { submit: limit('submitRpm'), query: limit('queryRpm') } });
+    // The key's limits, kept by every worker together: paced, paused and learned in Redis.
+    const gate =
+      o.gate ??
+      new RedisRateLimiter({
+        redis: pacing,
+        fp: keys.fp,
+        rpm: { submit: limit('submitRpm'), query: limit('queryRpm') },
+        logger: o.logger,
+      });
     const client = createClient({ apiKey: o.apiKey, baseUrl: o.baseUrl, gate, logger: o.logger });
     let self: RedisWorker | undefined;
     const inFlight = new RedisInFlight(
@@ -139,7 +165,17 @@ export class RedisWorker {
       return json ? (JSON.parse(json) as { url: string; at: string }) : undefined;
     }, DEFAULT_UPLOAD_MAX_AGE_MS);
     const uploadCache = await openUploadCache({ dir: o.cacheDir, baseUrl: o.baseUrl });
-    self = new RedisWorker(o, redis, subscriber, bull, keys, client, inFlight, frames, uploadCache);
+    self = new RedisWorker(o, {
+      redis,
+      bull,
+      keys,
+      client,
+      gate,
+      inFlight,
+      frames,
+      uploadCache,
+      connections,
+    });
     self.timers.push(refresh);
     self.listen();
     try {
@@ -166,7 +202,7 @@ export class RedisWorker {
   private listen(): void {
     const lockDuration = this.o.lockDurationMs ?? 30_000;
     this.worker = new Worker<TaskJob>(QUEUE_NAME, (job, token) => this.process(job, token), {
-      connection: this.bull,
+      connection: this.p.bull,
       prefix: this.keys.prefix,
       concurrency: this.o.concurrency ?? DEFAULT_WORKER_CONCURRENCY,
       // Which worker holds a task: each job records it (`processedBy`), CLIENT LIST shows it.
@@ -206,15 +242,15 @@ export class RedisWorker {
       outDir: run.outDir,
       idOwners: new Map([[task.id, owner ?? key]]),
       taskTimeoutMs: run.taskTimeoutMs,
-      inFlight: this.inFlight,
-      frames: this.frames,
-      uploadCache: this.uploadCache,
+      inFlight: this.p.inFlight,
+      frames: this.p.frames,
+      uploadCache: this.p.uploadCache,
     };
     const ctx = this.engine.contextFor(scope);
     const plan: PlannedTask | undefined = planOf(task);
     const taskRun = this.engine.prepare(task, plan, scope, ctx);
     if (taskRun) await this.engine.drive(taskRun, ctx);
-    else this.inFlight.free(this.members.get(task)!);
+    else this.p.inFlight.free(this.members.get(task)!);
     await store.flush().catch((error) => this.engine.failRun(error));
     if (this.engine.stopping && !isSettled(task)) {
       // Stopped before the task was done: back to the queue for another worker (or this one, later).
@@ -275,10 +311,15 @@ export class RedisWorker {
       this.o.logger.warn({}, 'Redis does not answer: the tasks of this worker are left to be taken over');
     }
     await this.engine.idle();
-    this.inFlight.close();
-    await this.uploadCache?.flush();
-    await this.client.close().catch(() => {});
-    for (const c of [this.redis, this.subscriber, this.bull]) c.disconnect();
+    this.p.inFlight.close();
+    const over = new Flf2vError('E_ABORTED', 'the worker stopped', { retryable: false });
+    if (this.p.gate instanceof RedisRateLimiter) {
+      this.p.gate.close(over);
+      await this.p.gate.drain();
+    }
+    await this.p.uploadCache?.flush();
+    await this.p.client.close().catch(() => {});
+    for (const c of this.p.connections) c.disconnect();
     return handedBack;
   }
 

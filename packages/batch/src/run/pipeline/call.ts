@@ -5,12 +5,13 @@ import { type Verdict, verdictOf } from '../policy.js';
 import type { CallQueue, StageContext, TaskRun } from './context.js';
 
 /**
- * The outcome of one provider call made by a stage: the value, a stop (nothing was done), or a failure with the
- * task policy's verdict on it. Fatal failures never come back as an outcome: they stop the whole run (thrown).
+ * The outcome of one provider call made by a stage: the value, a stop (nothing was done; `requeue`: not now —
+ * `ready` said no when the call's turn came), or a failure with the task policy's verdict on it. Fatal failures
+ * never come back as an outcome: they stop the whole run (thrown).
  */
 export type Outcome<T> =
   | { ok: true; value: T }
-  | { ok: false; stopped: true }
+  | { ok: false; stopped: true; requeue?: true }
   | {
       ok: false;
       stopped: false;
@@ -19,6 +20,7 @@ export type Outcome<T> =
     };
 
 const STOPPED = Object.freeze({ ok: false, stopped: true } as const);
+const REQUEUE = Object.freeze({ ok: false, stopped: true, requeue: true } as const);
 
 /**
  * The one way a stage calls the provider: through the stage's queue, counted against the task, aborted with the
@@ -31,9 +33,12 @@ export async function call<T>(
   queue: CallQueue,
   run: TaskRun,
   send: (signal: AbortSignal) => Promise<T>,
+  /** Asked when the call's turn in the queue comes, just before it is sent: false → not sent (`requeue`). */
+  ready?: () => boolean,
 ): Promise<Outcome<T>> {
   const outcome = await ctx.queues[queue].add(async (): Promise<Outcome<T>> => {
     if (ctx.stopping()) return STOPPED;
+    if (ready && !ready()) return REQUEUE;
     ctx.live.countCall(run.task);
     try {
       return { ok: true, value: await send(ctx.abortSignal) };

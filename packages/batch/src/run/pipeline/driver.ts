@@ -9,6 +9,7 @@ import { submissionsOf } from '../../state/run-state.js';
 import type { StateStore } from '../../state/store.js';
 import { localIoError } from '../../util/local-io.js';
 import type { RunClock } from '../clock.js';
+import { copyFrames } from '../frame-copies.js';
 import type { LiveView } from '../live-view.js';
 import { DEFAULT_UPLOAD_MAX_AGE_MS, type UploadCache } from '../upload-cache.js';
 import { idOwners } from '../video-paths.js';
@@ -119,6 +120,13 @@ export class Pipeline {
     const ctx = this.engine.contextFor(this.scope);
     const now = new Date().toISOString();
     const planned = new Map(this.o.plan.tasks.map((t) => [t.key, t]));
+    let record: (frame: FrameRef) => FrameRecord;
+    try {
+      record = await copyFrames(this.o.plan, this.o.outDir, 'prepared');
+    } catch (error) {
+      this.engine.failRun(error);
+      return this.outcome();
+    }
     try {
       for (const task of this.o.plan.tasks) {
         if (state.tasks.has(task.key)) continue;
@@ -128,8 +136,8 @@ export class Pipeline {
           id: task.id,
           at: now,
           params: { ...task.params },
-          image: frameRecord(task.image),
-          last_image: frameRecord(task.last_image),
+          image: record(task.image),
+          last_image: record(task.last_image),
         });
       }
     } catch {
@@ -160,11 +168,4 @@ export class Pipeline {
     const fatal = this.engine.fatal;
     return fatal ? { interrupted: false, fatal } : { interrupted: this.stopping };
   }
-}
-
-/** A frame as the journal remembers it. */
-export function frameRecord(frame: FrameRef): FrameRecord {
-  return frame.kind === 'file'
-    ? { display: frame.display, path: frame.path, sha256: frame.sha256 }
-    : { display: frame.url, url: frame.url };
 }

@@ -33,14 +33,20 @@ export const submitStage: Stage = {
       try {
         ctx.live.set(task.key, 'submitting');
         if (!(await ctx.inFlight.acquire(run, ctx.stopSignal))) return 'stopped';
-        // Slots taken before a provider cap was learned outnumber it: give this one back and queue again.
-        if (ctx.inFlight.overCap) continue;
         const reused = run.framesRechecked ? [] : ctx.frames.reused(run.plan!);
         const n = task.lastN + 1;
-        const outcome = await call(ctx, 'submit', run, async (signal) => {
-          await ctx.store.appendDurable({ t: 'intent', key: task.key, n, at: new Date().toISOString() });
-          return ctx.client.submit(body, { signal });
-        });
+        const outcome = await call(
+          ctx,
+          'submit',
+          run,
+          async (signal) => {
+            await ctx.store.appendDurable({ t: 'intent', key: task.key, n, at: new Date().toISOString() });
+            return ctx.client.submit(body, { signal });
+          },
+          // Slots taken before a provider cap was learned (while this waited its turn) outnumber it: give this one
+          // back and queue again rather than send into a refusal.
+          () => !ctx.inFlight.overCap,
+        );
         if (outcome.ok) {
           spent = true;
           run.submittedAtMono = ctx.clock.now();
@@ -57,7 +63,10 @@ export const submitStage: Stage = {
           ctx.logger.debug({ key: task.key, id: task.id, taskId: outcome.value.taskId, n }, 'submitted');
           return 'next';
         }
-        if (outcome.stopped) return 'stopped';
+        if (outcome.stopped) {
+          if (outcome.requeue) continue;
+          return 'stopped';
+        }
         const { error } = outcome;
         const at = new Date().toISOString();
         if (!(error instanceof ApiError) || error.maybeCreated !== false) {
