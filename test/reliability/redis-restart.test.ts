@@ -65,7 +65,9 @@ describe('Redis killed -9 and started again while workers run', () => {
     const lanes = new WorkerLanes(proxy, {
       redisUrl: server.url,
       env,
-      args: ['--stalled-after', '2s', '--concurrency', '16'],
+      // Longer than an outage and the reconnect after it: the workers keep their tasks (a worker that lost one
+      // while it still drove it is another story: see the report of issue 16's reliability work).
+      args: ['--stalled-after', '10s', '--concurrency', '16'],
       r,
     });
     let stopping = false;
@@ -77,6 +79,7 @@ describe('Redis killed -9 and started again while workers run', () => {
         const end = await lanes.start(name).end;
         const code = String(end.res.code ?? end.res.signal);
         exits[code] = (exits[code] ?? 0) + 1;
+        if (code !== '130') console.log(`[redis restart] a worker exited ${code}: ${end.res.stderr}`);
         if (stopping && end.res.code === 130) return;
         if (end.res.code !== 3 || !end.res.stderr.includes('E_BACKEND')) unexpected.push(end);
         await new Promise((res) => setTimeout(res, 200));

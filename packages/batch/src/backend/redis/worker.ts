@@ -120,7 +120,7 @@ export class RedisWorker {
     const subscriber = connectRedis(o.address, { blocking: true, name: 'flf2v:worker:events' });
     const bull = connectRedis(o.address, { blocking: true, name: 'flf2v:worker:jobs' });
     // The limiter's own connection: on the journal's, its answers would wait behind the appends' fsyncs.
-    const pacing = connectRedis(o.address, { name: 'flf2v:worker:limits' });
+    const pacing = connectRedis(o.address, { name: 'flf2v:worker:limits', rideThroughMs: RIDE_THROUGH_MS });
     const connections = [redis, subscriber, bull, pacing];
     try {
       await checkRedis(redis, o.address);
@@ -149,6 +149,8 @@ export class RedisWorker {
         fp: keys.fp,
         rpm: { submit: limit('submitRpm'), query: limit('queryRpm') },
         logger: o.logger,
+        // Calls wait out an outage as the journal's commands do (a failed call stops the worker).
+        timeoutMs: RIDE_THROUGH_MS,
       });
     const client = createClient({ apiKey: o.apiKey, baseUrl: o.baseUrl, gate, logger: o.logger });
     let self: RedisWorker | undefined;
