@@ -160,6 +160,7 @@ export class RedisWorker {
       keys,
       () => limit('maxInFlight'),
       (run) => self!.members.get(run.task) ?? run.task.key,
+      () => self?.engine.stopping ?? false,
       o.logger,
     );
     const frames = new FrameUrls(async (sha) => {
