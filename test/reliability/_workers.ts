@@ -22,10 +22,10 @@ import type { Prng } from './_support.js';
 /** The key's Redis names (the tests' API key is `API_KEY`). */
 export const KEYS = new RedisKeys(keyFingerprint(API_KEY));
 
-/** A connection of the test's own (closed by `close`). */
+/** A connection of the test's own (the caller disconnects it); its commands wait out a Redis the test killed. */
 export async function inspect(url: string): Promise<Redis> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null });
-  redis.on('error', () => {}); // Redis killed by the test: commands wait for it
+  redis.on('error', () => {});
   await redis.connect();
   return redis;
 }
@@ -60,7 +60,7 @@ export async function waitSettled(redis: Redis, runId: string, timeoutMs = 120_0
 }
 
 /** `host:pid` of the worker a task's job was last taken by (BullMQ's `processedBy`), for each of its jobs. */
-export async function holdersOf(redis: Redis, runId: string, key: string): Promise<string[]> {
+async function holdersOf(redis: Redis, runId: string, key: string): Promise<string[]> {
   const job = `${KEYS.prefix}:${QUEUE_NAME}:${jobIdOf(runId, key)}`;
   // A task may have a job queued again after a lost lock (`<job>.r<n>`).
   const jobs = [job, ...(await redis.keys(`${job}.r*`)).filter((k) => !k.endsWith(':lock'))];
@@ -73,7 +73,7 @@ export async function holdersOf(redis: Redis, runId: string, key: string): Promi
 }
 
 /** The name a worker process goes by in Redis. */
-export const workerName = (pid: number) => `${hostname()}:${pid}`;
+const workerName = (pid: number) => `${hostname()}:${pid}`;
 
 /**
  * Submissions a killed worker left between their durable intent and their recorded taskId: open intents of the
