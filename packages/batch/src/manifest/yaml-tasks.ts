@@ -7,6 +7,7 @@ import {
   isTaskField,
   type ManifestField,
   missingFields,
+  NOT_DEFAULTS,
   newDraft,
   setField,
   setId,
@@ -70,17 +71,18 @@ export function readDefaults(ctx: LoadContext, yaml: YamlFile, entry: YamlEntry,
   }
   for (const item of yaml.entries(entry.value)) {
     const path = `defaults.${item.key}`;
-    if (item.key === 'id') {
-      ctx.sink.error(
-        'unknown-field',
-        yaml.at(item.keyNode, path),
-        'id cannot be a default: an id names one task',
-      );
+    const notDefault = NOT_DEFAULTS[item.key];
+    if (notDefault !== undefined) {
+      ctx.sink.error('unknown-field', yaml.at(item.keyNode, path), notDefault);
     } else if (!isTaskField(item.key)) {
       ctx.sink.error(
         'unknown-field',
         yaml.at(item.keyNode, path),
-        unknownKeyText('field', item.key, TASK_KEYS.slice(1)),
+        unknownKeyText(
+          'field',
+          item.key,
+          TASK_KEYS.filter((k) => NOT_DEFAULTS[k] === undefined),
+        ),
       );
     } else {
       const loc = yaml.at(item.value, path, item.keyNode);
