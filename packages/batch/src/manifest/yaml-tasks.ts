@@ -19,7 +19,12 @@ import type { SourceLocation } from './types.js';
 /** A job file's `defaults:` and `tasks:`: task fields written out in YAML, located by line and column. */
 
 /** Task fields whose YAML type counts (numbers, booleans); every other one is text, read as written. */
-const TYPED_FIELDS: ReadonlySet<string> = new Set(['duration', 'number_of_videos', 'need_expand_prompt']);
+const TYPED_FIELDS: ReadonlySet<string> = new Set([
+  'duration',
+  'number_of_videos',
+  'need_expand_prompt',
+  'take',
+]);
 /** YAML 1.1's booleans, which YAML 1.2 reads as text: `need_expand_prompt: yes` still means yes. */
 const YAML11_TRUE = /^(y|Y|yes|Yes|YES|on|On|ON)$/;
 const YAML11_FALSE = /^(n|N|no|No|NO|off|Off|OFF)$/;
