@@ -72,7 +72,8 @@ export async function filmCommand(dir: string, opts: Record<string, unknown>): P
   return EXIT.OK;
 }
 
-type Clip = FilmSummary['shots'][number];
+/** A shot of the film before its clip is probed. */
+type Clip = Omit<FilmSummary['shots'][number], 'duration'>;
 
 /** Each shot's video, or `E_FILM_INCOMPLETE` naming every shot that has none (and what to do about it). */
 async function clipsOf(shots: TaskSummary[], outDir: string, dir: string, manifest: string): Promise<Clip[]> {
@@ -95,14 +96,12 @@ async function clipsOf(shots: TaskSummary[], outDir: string, dir: string, manife
         `flf2v film: ${shotName(shot)} has ${shot.videos.length} videos; the film uses the first (${video.path})\n`,
       );
     }
-    const take = takeOf(shot);
     clips.push({
       id: shot.id,
       key: shot.key,
-      ...takeField(take),
+      ...takeField(takeOf(shot)),
       path: video.path,
       sha256: video.sha256,
-      duration: 0,
     });
   }
   if (problems.length > 0) {

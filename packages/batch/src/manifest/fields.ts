@@ -156,14 +156,13 @@ export function setField(
   options: SetFieldOptions,
 ): boolean {
   if (field === 'take') {
+    // Only a task's: `defaults:` refuses it first (`NOT_DEFAULTS`).
     const take = checkTake(value);
-    if (take.ok && 'take' in draft) {
+    if (take.ok) {
       draft.take = take.take;
       return true;
     }
-    // Defaults never get here (`NOT_DEFAULTS`); a target without a take is one all the same.
-    const text = take.ok ? NOT_DEFAULTS.take! : take.message;
-    ctx.sink.error('invalid-value', options.rowLoc ? { ...loc, field } : loc, text, draft.id);
+    ctx.sink.error('invalid-value', options.rowLoc ? { ...loc, field } : loc, take.message, draft.id);
     markInvalid(ctx, draft);
     return false;
   }
