@@ -1,6 +1,3 @@
-/// <reference lib="dom" />
-// (DOM types for the callbacks that playwright runs inside the page.)
-import { execFileSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,17 +6,13 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, watch } from '../../packages/reporter/test/_browser.js';
 import { cliEnv, FRAMES, readReport, runCli, sha256File, tempDir } from './_helpers.js';
+import { decodeErrors, durationOf, playAll } from './_media.js';
 
 // The demo storyboard rehearsed on the embedded simulator (which renders real clips with ffmpeg), joined into
 // a film by the real CLI, checked with ffprobe and played in Debian's Chromium.
 
 let base: string;
 let out: string;
-
-const ffprobe = (file: string, ...args: string[]) =>
-  execFileSync('ffprobe', ['-v', 'error', ...args, file]).toString();
-const durationOf = (file: string) =>
-  Number(ffprobe(file, '-show_entries', 'format=duration', '-of', 'csv=p=0'));
 
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'flf2v-e2e-film-'));
@@ -50,7 +43,7 @@ describe('flf2v film', () => {
     // 5 + 6 + 5 + 8 s, as the storyboard asks.
     expect(sum).toBeCloseTo(24, 1);
     expect(durationOf(film)).toBeCloseTo(sum, 1);
-    expect(execFileSync('ffmpeg', ['-v', 'error', '-i', film, '-f', 'null', '-']).toString()).toBe('');
+    expect(decodeErrors(film)).toBe('');
 
     const record = JSON.parse(await readFile(join(out, 'film.json'), 'utf8'));
     expect(record).toMatchObject({
@@ -78,22 +71,7 @@ describe('flf2v film', () => {
       const watched = watch(page);
       await page.goto(pathToFileURL(join(out, 'report.html')).href);
       await page.waitForSelector('tr.row');
-      const play = (selector: string) =>
-        page.$eval(selector, async (v) => {
-          const video = v as HTMLVideoElement;
-          video.muted = true;
-          await video.play();
-          const start = video.currentTime;
-          await new Promise((resolve) => setTimeout(resolve, 1200));
-          return {
-            error: video.error?.code ?? null,
-            readyState: video.readyState,
-            advanced: video.currentTime - start,
-            size: [video.videoWidth, video.videoHeight],
-            duration: Math.round(video.duration),
-          };
-        });
-      expect(await play('#film video')).toMatchObject({
+      expect((await playAll(page, '#film video'))[0]).toMatchObject({
         error: null,
         readyState: 4,
         advanced: expect.toSatisfy((s: number) => s > 0.5),
@@ -101,7 +79,7 @@ describe('flf2v film', () => {
         duration: 24,
       });
       await page.click('tr.row[data-id="day-02"]');
-      expect(await play('tr.detail video')).toMatchObject({
+      expect((await playAll(page, 'tr.detail video'))[0]).toMatchObject({
         error: null,
         advanced: expect.toSatisfy((s: number) => s > 0.5),
         size: [320, 180],

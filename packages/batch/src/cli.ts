@@ -140,6 +140,10 @@ Exit codes:
     ),
   )
     .option(
+      '--retake <id...>',
+      'generate these shots again, each as a new take (the same command again continues a take that has not finished)',
+    )
+    .option(
       '--max-videos <n>',
       'hard cap on videos this run may request (unknown tasks count as spent)',
       positiveInt('--max-videos'),
@@ -243,6 +247,17 @@ Exit codes:
     .action(async (dir: string, opts: Record<string, unknown>) => {
       const { filmCommand } = await import('./commands/film.js');
       process.exitCode = await filmCommand(dir, opts);
+    });
+
+  program
+    .command('choose')
+    .description('choose the take of a shot that its film uses (take 1 until another is chosen)')
+    .argument('<dir>', 'run directory')
+    .argument('<id>', "the shot's id")
+    .argument('<take>', 'the take number', positiveInt('<take>'))
+    .action(async (dir: string, id: string, take: number) => {
+      const { chooseCommand } = await import('./commands/choose.js');
+      process.exitCode = await chooseCommand(dir, id, take);
     });
 
   program

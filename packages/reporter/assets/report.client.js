@@ -31,7 +31,10 @@
   ];
 
   const tasks = hydrate(data);
-  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const byRef = new Map(tasks.map((t) => [t.ref, t]));
+  // Shots made more than once: their rows say which take each is, and which one is chosen.
+  const takesOf = new Map();
+  for (const t of tasks) takesOf.set(t.id, (takesOf.get(t.id) || new Set()).add(t.take));
   const counts = { all: tasks.length, succeeded: 0, failed: 0, pending: 0, unknown: 0 };
   for (const t of tasks) counts[t.status] += 1;
 
@@ -78,7 +81,7 @@
       const end = t.downloaded ?? t.completed;
       t.total = start !== null && end !== null && end >= start ? end - start : null;
       t.nVideos = t.videos ? t.videos.length : 0;
-      t.haystack = [t.id, t.key, t.taskId, t.stage, t.prompt, t.negativePrompt, t.errorCode, t.errorMessage, t.image, t.lastImage]
+      t.haystack = [t.ref, t.key, t.taskId, t.stage, t.prompt, t.negativePrompt, t.errorCode, t.errorMessage, t.image, t.lastImage]
         .filter((s) => s)
         .join('\n')
         .toLowerCase();
@@ -286,7 +289,7 @@
 
     const rows = [];
     for (const t of slice) {
-      const open = state.open === t.id;
+      const open = state.open === t.ref;
       rows.push(taskRow(t, open));
       if (open) rows.push(detailRow(t));
     }
@@ -322,7 +325,7 @@
 
   function taskRow(t, open) {
     const toggle = () => {
-      state.open = state.open === t.id ? null : t.id;
+      state.open = state.open === t.ref ? null : t.ref;
       render();
     };
     const status = h('td', null, h('span', { class: `badge ${t.status}` }, t.status));
@@ -332,7 +335,7 @@
       'tr',
       {
         class: open ? 'row open' : 'row',
-        'data-id': t.id,
+        'data-id': t.ref,
         tabindex: 0,
         'aria-expanded': String(open),
         onclick: toggle,
@@ -344,7 +347,7 @@
         },
       },
       h('td', null, h('div', { class: 'thumbs' }, thumb(t.frame), h('span', { class: 'arrow' }, '→'), thumb(t.lastFrame))),
-      h('td', null, h('div', { class: 'id' }, t.id), h('div', { class: 'key', title: t.key }, t.key.slice(0, 12))),
+      h('td', null, h('div', { class: 'id' }, t.id, takeMark(t)), h('div', { class: 'key', title: t.key }, t.key.slice(0, 12))),
       status,
       h('td', null, h('div', { class: 'prompt', title: t.prompt }, t.prompt)),
       h('td', { class: 'num' }, fmtInt(t.attempts)),
@@ -380,6 +383,7 @@
       fact('Prompt', h('div', { class: 'prompt-full' }, t.prompt || '–')),
       t.negativePrompt ? fact('Negative prompt', h('div', { class: 'prompt-full' }, t.negativePrompt)) : [],
       fact('Request', `${t.model} · ${t.resolution} · ${t.duration} s · ${t.count} video(s)${t.expand === 1 ? ' · prompt expansion on' : ''}`),
+      takesOf.get(t.id).size > 1 ? fact('Take', `take ${t.take} of the shot's ${takesOf.get(t.id).size}`, t.chosen ? ' · chosen: the film uses it' : '') : [],
       fact('Provider task', h('code', null, t.taskId || '–')),
       fact('Key', h('code', null, t.key)),
       fact('Attempts', `${fmtInt(t.attempts)} provider call(s) · submitted ${fmtInt(t.submissions)} time(s)`),
@@ -407,7 +411,13 @@
       h('div', null, error, h('dl', { class: 'facts' }, facts)),
       videos.length ? h('div', { class: 'videos' }, videos) : null,
     );
-    return h('tr', { class: 'detail', 'data-detail': t.id }, h('td', { colSpan: COLUMNS.length }, grid));
+    return h('tr', { class: 'detail', 'data-detail': t.ref }, h('td', { colSpan: COLUMNS.length }, grid));
+  }
+
+  /** ` take 2 · chosen` beside the id of a shot made more than once. */
+  function takeMark(t) {
+    if (takesOf.get(t.id).size < 2 && t.take === 1) return null;
+    return h('span', { class: 'take' }, ` take ${t.take}`, t.chosen ? h('span', { class: 'chosen-mark' }, ' · chosen') : null);
   }
 
   function progressFill(pct) {
@@ -417,8 +427,8 @@
   }
 
   /** Shows one task: clears a filter that hides it, turns to its page, opens it and scrolls to it. */
-  function reveal(id) {
-    const t = byId.get(id);
+  function reveal(ref) {
+    const t = byRef.get(ref);
     if (!t) {
       state.open = null;
       render();
@@ -433,7 +443,7 @@
       list = view();
       at = list.indexOf(t);
     }
-    state.open = id;
+    state.open = ref;
     state.page = Math.floor(at / config.pageSize) + 1;
     render();
     const row = ui.tbody.querySelector('tr.row.open');
@@ -446,7 +456,7 @@
     svg.addEventListener('click', (event) => {
       const bar = event.target.closest('.bar');
       const t = bar && tasks[Number(bar.dataset.i)];
-      if (t) reveal(t.id);
+      if (t) reveal(t.ref);
     });
   }
 

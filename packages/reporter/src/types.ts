@@ -27,8 +27,11 @@ export interface FilmSummary {
   sha256: string;
   /** `copy`: the clips joined as they are; `reencode`: encoded again to the first clip's format. */
   method: 'copy' | 'reencode';
-  /** The shots in film order: the task, the video used (relative to the run directory), its seconds. */
-  shots: { id: string; key: string; path: string; sha256: string; duration: number }[];
+  /**
+   * The shots in film order: the task, its take (absent: 1), the video used (relative to the run directory), its
+   * seconds.
+   */
+  shots: { id: string; key: string; take?: number; path: string; sha256: string; duration: number }[];
 }
 
 export interface Totals {
@@ -106,8 +109,15 @@ export interface TaskRequest {
 export interface TaskSummary {
   /** The user's name for the task (unique in the manifest). */
   id: string;
-  /** Identity: a hash of what is sent. */
+  /** Identity: a hash of what is sent, and of the take. */
   key: string;
+  /**
+   * Which generation of the shot `id` this task is, from 1: tasks with one id and different takes are one
+   * shot's takes. Absent in reports written before takes existed: 1.
+   */
+  take?: number;
+  /** This take is its shot's chosen one, the one its film uses (take 1 until another is chosen). Absent: true. */
+  chosen?: boolean;
   status: TaskOutcome;
   /**
    * Finer detail than `status`, for people: planned, uploading, submitting, queued, running, downloading,

@@ -279,3 +279,26 @@ export function filmOf(summary: RunSummary): NonNullable<RunSummary['film']> {
     })),
   };
 }
+
+/**
+ * The realistic summary with a second take of its first two succeeded shots (one with an id that needs
+ * escaping), the second take of the first chosen.
+ */
+export function withTakes(summary: RunSummary): RunSummary {
+  const done = summary.tasks.filter((t) => t.status === 'succeeded').slice(0, 2);
+  done[1]!.id = '<b>shot</b> #2';
+  const takes = done.map(
+    (t, i): TaskSummary => ({
+      ...t,
+      key: sha(`${t.key}:take2`),
+      take: 2,
+      chosen: i === 0,
+      status: i === 0 ? 'succeeded' : 'pending',
+      stage: i === 0 ? 'done' : 'running',
+      videos: i === 0 ? t.videos.map((v) => ({ ...v, path: v.path.replace('.mp4', '~take2.mp4') })) : [],
+    }),
+  );
+  done[0]!.chosen = false;
+  const tasks = [...summary.tasks, ...takes];
+  return { ...summary, totals: computeTotals(tasks), tasks };
+}

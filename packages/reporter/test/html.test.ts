@@ -7,6 +7,7 @@ import {
   HOSTILE_MESSAGE,
   realisticSummary,
   SCRIPT_PROMPT,
+  withTakes,
 } from './_summary.js';
 
 function embedded(html: string, id: string): unknown {
@@ -59,6 +60,69 @@ describe('renderHtml', () => {
     expect(links).toEqual(film.shots.map((s) => `href="#${new URLSearchParams({ task: s.id })}"`));
     expect(page).toContain('3 shot(s) · 15.0 s · 123 KB · joined without re-encoding');
     expect(html).not.toContain('id="film"');
+  });
+
+  it("shows a shot's takes side by side, the chosen one marked, and no section without takes", () => {
+    const summary = withTakes(realisticSummary());
+    const [first] = summary.tasks.filter((t) => t.take === 2);
+    const page = renderHtml(summary);
+    const section = /<section id="takes">(.*?)<\/section>/s.exec(page)![1]!;
+    expect(section).toContain('2 shot(s) made more than once');
+    const shots = [...section.matchAll(/<div class="shot" data-shot="([^"]*)">(.*?)<\/div><\/div>/gs)];
+    expect(shots.map((m) => m[1])).toEqual([first!.id, '&lt;b&gt;shot&lt;/b&gt; #2']);
+    expect(section).not.toContain('<b>');
+    const figures = (html: string) =>
+      [...html.matchAll(/<figure class="take( chosen)?" data-take="(\d)">(.*?)<\/figure>/gs)].map((m) => ({
+        take: Number(m[2]),
+        chosen: Boolean(m[1]),
+        video: /<video controls preload="none"[^>]* src="([^"]+)"/.exec(m[3]!)?.[1],
+        link: /href="([^"]+)"/.exec(m[3]!)![1],
+      }));
+    expect(figures(shots[0]![2]!)).toEqual([
+      {
+        take: 1,
+        chosen: false,
+        video: first!.videos[0]!.path.replace('~take2', ''),
+        link: `#${new URLSearchParams({ task: first!.id })}`,
+      },
+      {
+        take: 2,
+        chosen: true,
+        video: first!.videos[0]!.path,
+        link: `#${new URLSearchParams({ task: `${first!.id}~take2` })}`,
+      },
+    ]);
+    // A take still running shows its status where its video will be.
+    expect(figures(shots[1]![2]!).map((f) => [f.take, f.chosen, f.video])).toEqual([
+      [1, true, expect.any(String)],
+      [2, false, undefined],
+    ]);
+    expect(shots[1]![2]).toContain('<span class="badge pending">pending</span> running');
+    expect(shots[0]![2]).toContain('<span class="chosen-mark">chosen</span>');
+    // The table tells a shot's takes apart.
+    const data = embedded(page, 'report-data') as { fields: string[]; rows: unknown[][] };
+    const col = (f: string) => data.fields.indexOf(f);
+    const row = data.rows.at(-2)!;
+    expect([row[col('ref')], row[col('take')], row[col('chosen')]]).toEqual([`${first!.id}~take2`, 2, 1]);
+    expect(renderHtml(realisticSummary())).not.toContain('id="takes"');
+  });
+
+  it("says when the film was made before another take was chosen, and links each shot's take", () => {
+    const summary = withTakes(realisticSummary());
+    const film = filmOf(realisticSummary());
+    const page = renderHtml({ ...summary, film });
+    expect(page).toMatch(
+      /<p class="note stale">Made before another take was chosen: [^<]+ \(take 1 in the film, take 2 chosen\)\./,
+    );
+    const chosen = summary.tasks.find((t) => t.take === 2 && t.chosen)!;
+    const remade = {
+      ...film,
+      shots: film.shots.map((s) => (s.id === chosen.id ? { ...s, take: 2, key: chosen.key } : s)),
+    };
+    const again = renderHtml({ ...summary, film: remade });
+    expect(again).not.toContain('note stale');
+    expect(again).toContain(`href="#${new URLSearchParams({ task: `${chosen.id}~take2` })}">`);
+    expect(again).toContain('<span class="take">take 2</span>');
   });
 
   it('reloads only while the run is going', () => {

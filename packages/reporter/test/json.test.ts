@@ -1,7 +1,14 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { computeTotals, type RunSummary, renderJson, reportSchema } from '../src/index.js';
-import { bulkSummary, CHINESE_PROMPT, filmOf, realisticSummary, SCRIPT_PROMPT } from './_summary.js';
+import {
+  bulkSummary,
+  CHINESE_PROMPT,
+  filmOf,
+  realisticSummary,
+  SCRIPT_PROMPT,
+  withTakes,
+} from './_summary.js';
 
 function validator() {
   const ajv = new Ajv2020({ allErrors: true, strict: true });
@@ -50,6 +57,20 @@ describe('renderJson', () => {
     const bad = JSON.parse(text);
     delete bad.film.sha256;
     expect(validate(bad)).toBe(false);
+  });
+
+  it("accepts each task's take and whether it is chosen, and nothing else in their place", () => {
+    const text = renderJson(withTakes(realisticSummary()));
+    expect(validate(JSON.parse(text))).toBe(true);
+    for (const [field, value] of [
+      ['take', 0],
+      ['take', 1.5],
+      ['chosen', 'yes'],
+    ] as const) {
+      const bad = JSON.parse(text);
+      bad.tasks[0][field] = value;
+      expect(validate(bad), `${field}: ${value}`).toBe(false);
+    }
   });
 
   it('is the plain model serialized, schemaVersion first', () => {

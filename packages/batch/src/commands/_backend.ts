@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import type { RedisAddress } from '../backend/redis/url.js';
 import { parseRedisUrl } from '../backend/redis/url.js';
 import { usageError } from '../errors.js';
+import { formatLocation } from '../manifest/location.js';
+import { takeOf } from '../manifest/take.js';
+import type { Plan } from '../manifest/types.js';
 import { defaultCacheDir } from '../run/upload-cache.js';
 import { createFileLogger, type FileLogger } from '../util/logger.js';
 
@@ -12,6 +15,7 @@ export function backendOf(flags: {
   simulator?: boolean;
   simulatorConfig?: string;
   maxVideos?: number;
+  retake?: readonly string[];
 }): RedisAddress {
   if (!flags.backend) throw usageError('--backend redis://HOST:PORT[/DB] is required');
   if (flags.simulator || flags.simulatorConfig) {
@@ -20,7 +24,21 @@ export function backendOf(flags: {
     );
   }
   if (flags.maxVideos !== undefined) throw usageError('--max-videos is not supported with --backend (yet)');
+  if (flags.retake !== undefined) throw usageError('--retake is not supported with --backend (yet)');
   return parseRedisUrl(flags.backend);
+}
+
+/**
+ * Takes are not carried by the Redis backend yet (its queue journals a task without its take): refuse a plan with
+ * a take above 1 before anything is queued.
+ */
+export function refuseTakes(plan: Plan): void {
+  const task = plan.tasks.find((t) => takeOf(t) > 1);
+  if (task) {
+    throw usageError(
+      `take ${takeOf(task)} of ${task.id} (${formatLocation(task.source)}): takes are not supported with --backend (yet); run it without --backend`,
+    );
+  }
 }
 
 /** A worker's log: JSON lines under the cache directory (`logs/worker-<time>-<pid>.jsonl`), pretty on stderr with --verbose. */

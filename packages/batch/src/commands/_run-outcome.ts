@@ -3,8 +3,10 @@ import { REPORT_FILES } from '@flf2v/reporter';
 import { EXIT } from '../exit-codes.js';
 import { formatProblems, planToJson } from '../manifest/format.js';
 import { loadPlan } from '../manifest/plan.js';
+import { shotName } from '../manifest/take.js';
 import type { Plan } from '../manifest/types.js';
 import type { SessionResult } from '../run/session.js';
+import type { RetakeOutcome } from '../run/takes.js';
 import { formatDuration } from '../util/format.js';
 import { invokedAs } from '../util/invocation.js';
 
@@ -40,6 +42,17 @@ export function resumeCommand(outDir: string): string {
   return [invokedAs(), ...args.map(shellQuote)].join(' ');
 }
 
+/** One line per `--retake` id: the take it started, or the unfinished one it continued (`dryRun`: would). */
+export function formatRetakes(retakes: readonly RetakeOutcome[], dryRun = false): string {
+  return retakes
+    .map((r) =>
+      r.started
+        ? `  ${r.id}: take ${r.take} ${dryRun ? 'would be' : 'was'} started\n`
+        : `  ${r.id}: take ${r.take} has not finished (${r.phase}): it ${dryRun ? 'would be' : 'was'} continued, not started again; --retake starts take ${r.take + 1} once it has succeeded or failed\n`,
+    )
+    .join('');
+}
+
 /** The end of a run on stderr: totals, the failures, what to do about unknown, parked or removed tasks. */
 export function printOutcome(result: SessionResult, outDir: string, startedMs: number): void {
   const t = result.planTotals;
@@ -49,10 +62,11 @@ export function printOutcome(result: SessionResult, outDir: string, startedMs: n
   if (t.unknown) parts.push(`${t.unknown} unknown`);
   if (t.pending) parts.push(`${t.pending} pending`);
   const err = process.stderr;
+  if (result.retakes?.length) err.write(`flf2v: --retake:\n${formatRetakes(result.retakes)}`);
   err.write(`flf2v: ${parts.join(', ')} of ${t.tasks} tasks in ${formatDuration(Date.now() - startedMs)}\n`);
   const failed = result.summary.tasks.filter((task) => task.status === 'failed' && task.error);
   for (const task of failed.slice(0, 10))
-    err.write(`  ✗ ${task.id}: ${task.error!.message} [${task.error!.code}]\n`);
+    err.write(`  ✗ ${shotName(task)}: ${task.error!.message} [${task.error!.code}]\n`);
   if (failed.length > 10) err.write(`  … and ${failed.length - 10} more (see the report)\n`);
   if (t.unknown) {
     err.write(

@@ -29,8 +29,7 @@ export async function summaryFromDir(dir: string): Promise<{ summary: RunSummary
     state,
     runState,
     stats: state.stats,
+    film: await readFilmRecord(outDir),
   });
-  const film = await readFilmRecord(outDir);
-  if (film) summary.film = film;
   return { summary, runningPid: holder?.pid };
 }

@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { enqueueRun } from '../backend/redis/run.js';
 import { EXIT } from '../exit-codes.js';
 import { mergeLimits } from '../run/limits.js';
-import { backendOf } from './_backend.js';
+import { backendOf, refuseTakes } from './_backend.js';
 import { resolveProvider } from './_provider.js';
 import { loadValidPlan } from './_run-outcome.js';
 import { type RunFlags, resolveOutDir } from './run.js';
@@ -17,6 +17,7 @@ export async function enqueueCommand(manifest: string, raw: Record<string, unkno
   const address = backendOf(flags);
   const plan = await loadValidPlan(manifest, flags);
   if (typeof plan === 'number') return plan;
+  refuseTakes(plan);
   const provider = await resolveProvider({}, process.env);
   const outDir = resolveOutDir(plan, flags.out);
   const result = await enqueueRun({

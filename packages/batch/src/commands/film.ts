@@ -7,13 +7,15 @@ import { joinClips } from '../film/join.js';
 import { writeFilmRecord } from '../film/record.js';
 import { filmOrder } from '../film/shots.js';
 import { findFfmpeg } from '../film/tools.js';
+import { shotName, takeField, takeOf } from '../manifest/take.js';
 import { onStopSignals } from '../util/stop-signals.js';
 import { summaryFromDir } from './_state-summary.js';
 
 /**
  * `flf2v film DIR [--out FILE]`: join the shots of the storyboard run in DIR, in order, into one MP4 (default
- * DIR/film.mp4), record it in DIR/film.json and show it in the reports. Read-only on the run's state. Until
- * takes exist, a shot's chosen take is its video (its first, when it has several).
+ * DIR/film.mp4), record it in DIR/film.json and show it in the reports. Read-only on the run's state. Each shot
+ * is its chosen take (`flf2v choose`; take 1 until another is chosen), and a take's video is its first when it
+ * has several.
  *
  * Throws `E_USAGE` (not a run directory, no storyboard), `E_FILM_INCOMPLETE` (every shot without a usable
  * video, named), `E_FFMPEG_MISSING`, `E_CLIP_INVALID`, `E_FFMPEG_FAILED`, `E_LOCAL_IO`, `E_INTERRUPTED`.
@@ -21,7 +23,7 @@ import { summaryFromDir } from './_state-summary.js';
 export async function filmCommand(dir: string, opts: Record<string, unknown>): Promise<number> {
   const { summary } = await summaryFromDir(dir);
   const outDir = summary.run.outDir;
-  const { shots, leftOut } = filmOrder(summary.tasks);
+  const { shots, leftOut } = filmOrder(summary.tasks.filter((t) => t.chosen !== false));
   if (shots.length === 0) throw new BatchError('E_USAGE', `${dir} has no tasks: there is nothing to join`);
   if (shots.length === 1 && leftOut.length > 0) {
     throw new BatchError(
@@ -59,7 +61,7 @@ export async function filmCommand(dir: string, opts: Record<string, unknown>): P
 
   for (const t of leftOut) {
     process.stderr.write(
-      `flf2v film: left out ${t.id} (${t.request.image} → ${t.request.last_image}): it does not continue the storyboard's chain of frames (a task of an earlier version of the manifest?)\n`,
+      `flf2v film: left out ${shotName(t)} (${t.request.image} → ${t.request.last_image}): it does not continue the storyboard's chain of frames (a task of an earlier version of the manifest?)\n`,
     );
   }
   process.stderr.write(
@@ -70,7 +72,8 @@ export async function filmCommand(dir: string, opts: Record<string, unknown>): P
   return EXIT.OK;
 }
 
-type Clip = { id: string; key: string; path: string; sha256: string };
+/** A shot of the film before its clip is probed. */
+type Clip = Omit<FilmSummary['shots'][number], 'duration'>;
 
 /** Each shot's video, or `E_FILM_INCOMPLETE` naming every shot that has none (and what to do about it). */
 async function clipsOf(shots: TaskSummary[], outDir: string, dir: string, manifest: string): Promise<Clip[]> {
@@ -79,21 +82,27 @@ async function clipsOf(shots: TaskSummary[], outDir: string, dir: string, manife
   for (const shot of shots) {
     const video = shot.videos[0];
     if (shot.status !== 'succeeded' || !video) {
-      problems.push(`${shot.id}: ${whyNoVideo(shot)}`);
+      problems.push(`${shotName(shot)}: ${whyNoVideo(shot)}`);
       continue;
     }
     try {
       await access(join(outDir, video.path));
     } catch {
-      problems.push(`${shot.id}: its video ${video.path} is missing from ${dir}`);
+      problems.push(`${shotName(shot)}: its video ${video.path} is missing from ${dir}`);
       continue;
     }
     if (shot.videos.length > 1) {
       process.stderr.write(
-        `flf2v film: ${shot.id} has ${shot.videos.length} videos; the film uses the first (${video.path})\n`,
+        `flf2v film: ${shotName(shot)} has ${shot.videos.length} videos; the film uses the first (${video.path})\n`,
       );
     }
-    clips.push({ id: shot.id, key: shot.key, path: video.path, sha256: video.sha256 });
+    clips.push({
+      id: shot.id,
+      key: shot.key,
+      ...takeField(takeOf(shot)),
+      path: video.path,
+      sha256: video.sha256,
+    });
   }
   if (problems.length > 0) {
     const resume = manifest ? `flf2v run ${manifest} --out ${dir}` : 'the run command again';

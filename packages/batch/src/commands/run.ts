@@ -8,10 +8,14 @@ import { expandOutTemplate } from '../manifest/out.js';
 import type { Plan } from '../manifest/types.js';
 import { mergeLimits } from '../run/limits.js';
 import { runSession } from '../run/session.js';
+import { sessionTakes, unknownRetakes } from '../run/takes.js';
+import { fileBackend } from '../state/backend.js';
+import { RunState } from '../state/run-state.js';
 import { invokedAs } from '../util/invocation.js';
 import { onStopSignals } from '../util/stop-signals.js';
+import { refuseTakes } from './_backend.js';
 import { resolveProvider } from './_provider.js';
-import { loadValidPlan, printOutcome, printRunJson } from './_run-outcome.js';
+import { formatRetakes, loadValidPlan, printOutcome, printRunJson } from './_run-outcome.js';
 
 export interface RunFlags {
   out?: string;
@@ -20,6 +24,8 @@ export interface RunFlags {
   maxInFlight?: number;
   resubmitUnknown?: boolean;
   retryFailed?: boolean;
+  /** `--retake ID…`: generate these shots again, each as a new take. */
+  retake?: string[];
   maxVideos?: number;
   taskTimeout?: number;
   dryRun?: boolean;
@@ -37,6 +43,12 @@ export interface RunFlags {
   prepare?: boolean;
 }
 
+/** What `--retake` would do in `outDir` as it stands (read only; for `--dry-run`). */
+async function retakesIn(plan: Plan, outDir: string, retake: string[]) {
+  const state = (await fileBackend.holds(outDir)) ? await fileBackend.read(outDir) : new RunState();
+  return sessionTakes(plan, state, retake).retakes;
+}
+
 /** `--out`, else the job's `out:` (with {date}/{time}), else `runs/<job name>`. */
 export function resolveOutDir(plan: Plan, out: string | undefined, at = new Date()): string {
   if (out) return resolve(out);
@@ -49,13 +61,21 @@ export async function runCommand(manifest: string, raw: Record<string, unknown>)
   const startedMs = Date.now();
   const plan = await loadValidPlan(manifest, flags);
   if (typeof plan === 'number') return plan;
+  const unknown = unknownRetakes(plan, flags.retake ?? []);
+  if (unknown.length > 0) throw usageError(`${unknown.join('\n')}\nnothing was sent`);
+  const outDir = resolveOutDir(plan, flags.out);
   if (flags.dryRun) {
     if (flags.json) process.stdout.write(`${JSON.stringify(planToJson(plan), null, 2)}\n`);
-    else process.stdout.write(`${formatPlanSummary(plan)}dry run: nothing was sent.\n`);
+    else {
+      process.stdout.write(formatPlanSummary(plan));
+      if (flags.retake)
+        process.stdout.write(formatRetakes(await retakesIn(plan, outDir, flags.retake), true));
+      process.stdout.write('dry run: nothing was sent.\n');
+    }
     return EXIT.OK;
   }
-  const outDir = resolveOutDir(plan, flags.out);
   if (flags.backend) {
+    refuseTakes(plan);
     const { runOnBackend } = await import('./run-backend.js');
     return runOnBackend(manifest, plan, outDir, flags, startedMs);
   }
@@ -105,6 +125,7 @@ export async function runCommand(manifest: string, raw: Record<string, unknown>)
       limits: mergeLimits(plan.job.limits, flags),
       resubmitUnknown: flags.resubmitUnknown,
       retryFailed: flags.retryFailed,
+      retake: flags.retake,
       maxVideos: flags.maxVideos,
       taskTimeoutMs: flags.taskTimeout,
       salvageState: flags.salvageState,

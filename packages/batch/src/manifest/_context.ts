@@ -23,6 +23,8 @@ export interface TaskDraft {
   source: SourceLocation;
   /** `fit_last`, when the task or the defaults set it. */
   fitLast: FitLast | undefined;
+  /** Which generation of the shot (`take.ts`): 1 unless the task says. */
+  take: number;
 }
 
 /** Where each frame was written, when that is not simply the task's `source` plus the field (YAML, defaults). */
@@ -33,7 +35,7 @@ export type Defaults = Pick<TaskDraft, 'params'> &
   Partial<Pick<TaskDraft, 'image' | 'last_image' | 'fitLast'>>;
 
 /** What fields are set on: a task, or the job's defaults. */
-export type FieldTarget = Defaults & { id?: string | undefined };
+export type FieldTarget = Defaults & { id?: string | undefined; take?: number };
 
 /** What every loader shares while reading one manifest. */
 export interface LoadContext {

@@ -16,6 +16,7 @@ import {
 import { didYouMean } from './_suggest.js';
 import { checkId } from './ids.js';
 import { FIT_LAST, type FitLast } from './prepare/options.js';
+import { checkTake } from './take.js';
 import type { SourceLocation, TaskParams } from './types.js';
 
 /** Shown in every plan; a job's `defaults:` and each task override them. */
@@ -26,12 +27,21 @@ export const BUILTIN_DEFAULTS: Readonly<Partial<TaskParams>> = Object.freeze({
   number_of_videos: 1,
 });
 
-/** flf2v's own task fields beside the API's: how the frames are prepared, not what is requested. */
-export const PREPARE_FIELDS = ['fit_last'] as const;
-export type ManifestField = TaskField | (typeof PREPARE_FIELDS)[number];
+/**
+ * flf2v's own task fields beside the API's, never sent: how the frames are prepared (`fit_last`), and which
+ * generation of the shot the task is (`take`, see `take.ts`).
+ */
+export const OWN_FIELDS = ['fit_last', 'take'] as const;
+export type ManifestField = TaskField | (typeof OWN_FIELDS)[number];
 
-/** What a task (a YAML entry or a CSV column) may set: the API's field names, `fit_last`, and `id`. */
-export const TASK_KEYS: readonly string[] = ['id', ...TASK_FIELDS, ...PREPARE_FIELDS];
+/** What a task (a YAML entry or a CSV column) may set: the API's field names, `fit_last`, `take`, and `id`. */
+export const TASK_KEYS: readonly string[] = ['id', ...TASK_FIELDS, ...OWN_FIELDS];
+
+/** Fields that name one task and so cannot be defaults, with why. */
+export const NOT_DEFAULTS: Readonly<Record<string, string>> = {
+  id: 'id cannot be a default: an id names one task',
+  take: 'take cannot be a default: a take is one generation of one shot. Set it on the task, or make a new take with flf2v run MANIFEST --retake ID',
+};
 
 /** Keys people bring over from the API's request body, with what to do instead. */
 const HINTS: Record<string, string> = {
@@ -40,11 +50,9 @@ const HINTS: Record<string, string> = {
   async: 'tasks are always submitted asynchronously; remove it',
 };
 
-/** A field a task or `defaults:` may set (anything but `id`). */
+/** A field a task may set (anything but `id`); `defaults:` may set them but `NOT_DEFAULTS`. */
 export function isTaskField(key: string): key is ManifestField {
-  return (
-    (TASK_FIELDS as readonly string[]).includes(key) || (PREPARE_FIELDS as readonly string[]).includes(key)
-  );
+  return (TASK_FIELDS as readonly string[]).includes(key) || (OWN_FIELDS as readonly string[]).includes(key);
 }
 
 /** `unknown field "promt" (did you mean "prompt"?)`, with a hint for the API's own wrapper keys. */
@@ -89,6 +97,7 @@ export function newDraft(ctx: LoadContext, defaults: Defaults, source: SourceLoc
     last_image: defaults.last_image,
     source,
     fitLast: defaults.fitLast,
+    take: 1,
   };
   const locs = ctx.frameLocs.get(defaults);
   if (locs) ctx.frameLocs.set(draft, { ...locs });
@@ -146,6 +155,17 @@ export function setField(
   loc: SourceLocation,
   options: SetFieldOptions,
 ): boolean {
+  if (field === 'take') {
+    // Only a task's: `defaults:` refuses it first (`NOT_DEFAULTS`).
+    const take = checkTake(value);
+    if (take.ok) {
+      draft.take = take.take;
+      return true;
+    }
+    ctx.sink.error('invalid-value', options.rowLoc ? { ...loc, field } : loc, take.message, draft.id);
+    markInvalid(ctx, draft);
+    return false;
+  }
   if (field === 'fit_last') {
     const mode = typeof value === 'string' ? value.trim().toLowerCase() : value;
     if (typeof mode === 'string' && (FIT_LAST as readonly string[]).includes(mode)) {

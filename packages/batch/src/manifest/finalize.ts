@@ -4,6 +4,7 @@ import { taskKey } from './identity.js';
 import { derivedId, idFileKey } from './ids.js';
 import { orientationText, swapsSides } from './image-check.js';
 import { formatLocation } from './location.js';
+import { takeStem } from './take.js';
 import type { FrameRef, PlannedTask, SourceLocation, TaskParams } from './types.js';
 
 /** Two frames' aspect ratios may differ by this factor at most (API.md: ratio of ratios within 0.8–1.25). */
@@ -64,7 +65,7 @@ export function finalize(ctx: LoadContext, strict: boolean): Finalized {
     if (!image || !last) continue;
     checkAspect(ctx, draft, image, last, strict);
     if (ctx.invalid.has(draft)) continue;
-    const key = taskKey(draft.params as TaskParams, image, last);
+    const key = taskKey(draft.params as TaskParams, image, last, draft.take);
     const first = firstByKey.get(key);
     if (first) {
       folded.add(draft);
@@ -119,13 +120,14 @@ function shape(frame: Extract<FrameRef, { kind: 'file' }>): string {
 
 /**
  * Ids are file names: unique, also ignoring case and Unicode normalization (macOS and Windows would write both
- * videos to one file). Returns the ids in use by `idFileKey`.
+ * videos to one file). Rows of one id with different takes are that shot's takes; the file name is the take's
+ * (`takeStem`), so `a~take2` and take 2 of `a` clash too. Returns the names in use by `idFileKey`.
  */
 function checkIds(ctx: LoadContext, folded: ReadonlySet<TaskDraft>): Map<string, TaskDraft> {
   const owners = new Map<string, TaskDraft>();
   for (const draft of ctx.drafts) {
     if (draft.id === undefined || folded.has(draft)) continue;
-    const fileKey = idFileKey(draft.id);
+    const fileKey = idFileKey(takeStem(draft.id, draft.take));
     const owner = owners.get(fileKey);
     if (!owner) {
       owners.set(fileKey, draft);
@@ -135,15 +137,24 @@ function checkIds(ctx: LoadContext, folded: ReadonlySet<TaskDraft>): Map<string,
       draft.source.row === undefined
         ? { ...draft.source, path: `${draft.source.path}.id` }
         : { ...draft.source, field: 'id' };
-    ctx.sink.error(
-      'duplicate-id',
-      loc,
-      `expected a unique id, got ${JSON.stringify(draft.id)} again: first used at ${formatLocation(owner.source)}${sameFileReason(owner.id!, draft.id)}`,
-      draft.id,
-    );
+    ctx.sink.error('duplicate-id', loc, duplicateText(owner, draft), draft.id);
     markInvalid(ctx, draft);
   }
   return owners;
+}
+
+function duplicateText(owner: TaskDraft, draft: TaskDraft): string {
+  const first = `first used at ${formatLocation(owner.source)}`;
+  if (owner.take === draft.take && draft.take === 1) {
+    return `expected a unique id, got ${JSON.stringify(draft.id)} again: ${first}${sameFileReason(owner.id!, draft.id!)}`;
+  }
+  const named = (d: TaskDraft) => JSON.stringify(takeStem(d.id!, d.take));
+  const what = (d: TaskDraft) =>
+    d.take > 1 ? `take ${d.take} of ${JSON.stringify(d.id)}` : JSON.stringify(d.id);
+  if (owner.take === draft.take) {
+    return `expected each take of a shot once, got ${what(draft)} again: ${first}${sameFileReason(owner.id!, draft.id!)}`;
+  }
+  return `expected ids whose videos have their own names, got ${what(draft)}: its video would be named ${named(draft)}, like ${what(owner)} ${first}`;
 }
 
 /** Why two different spellings are one id. */
@@ -171,10 +182,15 @@ function plannedTasks(
   for (const draft of ctx.drafts) {
     if (draft.key === '' || ctx.invalid.has(draft) || folded.has(draft)) continue;
     if (draft.id === undefined) {
+      // Every take of an unnamed shot is named after its first take, so that they are one shot's takes.
+      const first =
+        draft.take > 1
+          ? taskKey(draft.params as TaskParams, draft.image!.ref!, draft.last_image!.ref!)
+          : draft.key;
       let chars = 12;
-      do draft.id = derivedId(draft.key, chars++);
-      while (taken.has(idFileKey(draft.id)));
-      taken.set(idFileKey(draft.id), true);
+      do draft.id = derivedId(first, chars++);
+      while (taken.has(idFileKey(takeStem(draft.id, draft.take))));
+      taken.set(idFileKey(takeStem(draft.id, draft.take)), true);
     }
     const task = draft as unknown as PlannedTask;
     task.image = draft.image!.ref!;

@@ -4,7 +4,8 @@ import type { FrameRef, TaskParams } from './types.js';
 
 /**
  * A task's identity is what is sent, never where it sits in the manifest: reordering or adding rows keeps every
- * key, editing a row makes a new one. Bump KEY_VERSION only if the canonical form below must change (every
+ * key, editing a row makes a new one. The one thing in it that is not sent is the take: a shot generated again
+ * is another task with the same request. Bump KEY_VERSION only if the canonical form below must change (every
  * earlier run would then redo its tasks).
  */
 const KEY_VERSION = 1;
@@ -42,8 +43,11 @@ export function generationRequest(params: TaskParams, image: string, lastImage: 
   return body;
 }
 
-/** sha256 (hex) of what `generationRequest` sends, with each frame's content instead of its URL. */
-export function taskKey(params: TaskParams, image: FrameRef, lastImage: FrameRef): string {
+/**
+ * sha256 (hex) of what `generationRequest` sends, with each frame's content instead of its URL, and the take
+ * (a whole number from 1). Take 1 adds nothing, so its key is the key every earlier version computed.
+ */
+export function taskKey(params: TaskParams, image: FrameRef, lastImage: FrameRef, take = 1): string {
   const { input, need_expand_prompt, ...top } = generationRequest(
     params,
     frameIdentity(image),
@@ -56,6 +60,8 @@ export function taskKey(params: TaskParams, image: FrameRef, lastImage: FrameRef
     // A default left out and the default written send the same request.
     number_of_videos: input.number_of_videos ?? 1,
     need_expand_prompt: need_expand_prompt ?? false,
+    // Not sent: it only tells one generation of the same request from another.
+    take: take > 1 ? take : undefined,
   };
   return createHash('sha256').update(canonicalJson(sent)).digest('hex');
 }

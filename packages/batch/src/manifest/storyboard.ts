@@ -3,7 +3,7 @@ import type { Node } from 'yaml';
 import { type Defaults, type LoadContext, markInvalid, type TaskDraft } from './_context.js';
 import { suggest } from './_suggest.js';
 import { kindOf, type YamlEntry, type YamlFile } from './_yaml.js';
-import { missingFields, newDraft, PREPARE_FIELDS, unknownKeyText } from './fields.js';
+import { missingFields, newDraft, OWN_FIELDS, unknownKeyText } from './fields.js';
 import type { FrameEntry } from './frames.js';
 import { checkId, sequenceId } from './ids.js';
 import type { SourceLocation } from './types.js';
@@ -19,10 +19,7 @@ import { readYamlId, setYamlField } from './yaml-tasks.js';
 
 const STORYBOARD_KEYS = ['frames', 'id_prefix'];
 /** What frame i may set besides its image: the transition i→i+1's fields. */
-const TRANSITION_FIELDS = [
-  ...TASK_FIELDS.filter((f) => f !== 'image' && f !== 'last_image'),
-  ...PREPARE_FIELDS,
-];
+const TRANSITION_FIELDS = [...TASK_FIELDS.filter((f) => f !== 'image' && f !== 'last_image'), ...OWN_FIELDS];
 const FRAME_KEYS = ['image', 'id', ...TRANSITION_FIELDS];
 
 interface Frame {

@@ -100,6 +100,13 @@ export interface PlannedTask {
   image: FrameRef;
   last_image: FrameRef;
   source: SourceLocation;
+  /** Which generation of the shot `id` this is, from 1 (absent: 1). Part of the key, never sent (`take.ts`). */
+  take?: number;
+  /**
+   * Added by `flf2v run --retake` rather than written in the manifest: later sessions keep it in their plan for
+   * as long as the row it was made from is unchanged (`run/takes.ts`).
+   */
+  retake?: true;
 }
 
 export interface JobLimits {

@@ -7,6 +7,7 @@ import {
   isTaskField,
   type ManifestField,
   missingFields,
+  NOT_DEFAULTS,
   newDraft,
   setField,
   setId,
@@ -18,7 +19,12 @@ import type { SourceLocation } from './types.js';
 /** A job file's `defaults:` and `tasks:`: task fields written out in YAML, located by line and column. */
 
 /** Task fields whose YAML type counts (numbers, booleans); every other one is text, read as written. */
-const TYPED_FIELDS: ReadonlySet<string> = new Set(['duration', 'number_of_videos', 'need_expand_prompt']);
+const TYPED_FIELDS: ReadonlySet<string> = new Set([
+  'duration',
+  'number_of_videos',
+  'need_expand_prompt',
+  'take',
+]);
 /** YAML 1.1's booleans, which YAML 1.2 reads as text: `need_expand_prompt: yes` still means yes. */
 const YAML11_TRUE = /^(y|Y|yes|Yes|YES|on|On|ON)$/;
 const YAML11_FALSE = /^(n|N|no|No|NO|off|Off|OFF)$/;
@@ -70,17 +76,18 @@ export function readDefaults(ctx: LoadContext, yaml: YamlFile, entry: YamlEntry,
   }
   for (const item of yaml.entries(entry.value)) {
     const path = `defaults.${item.key}`;
-    if (item.key === 'id') {
-      ctx.sink.error(
-        'unknown-field',
-        yaml.at(item.keyNode, path),
-        'id cannot be a default: an id names one task',
-      );
+    const notDefault = NOT_DEFAULTS[item.key];
+    if (notDefault !== undefined) {
+      ctx.sink.error('unknown-field', yaml.at(item.keyNode, path), notDefault);
     } else if (!isTaskField(item.key)) {
       ctx.sink.error(
         'unknown-field',
         yaml.at(item.keyNode, path),
-        unknownKeyText('field', item.key, TASK_KEYS.slice(1)),
+        unknownKeyText(
+          'field',
+          item.key,
+          TASK_KEYS.filter((k) => NOT_DEFAULTS[k] === undefined),
+        ),
       );
     } else {
       const loc = yaml.at(item.value, path, item.keyNode);

@@ -3,6 +3,7 @@ import { type Client, createClient, Flf2vError } from '@flf2v/core';
 import { type RunSummary, writeReports } from '@flf2v/reporter';
 import { BatchError, internalError } from '../errors.js';
 import { EXIT, type ExitCode, exitCodeFor } from '../exit-codes.js';
+import { readFilmRecord } from '../film/record.js';
 import type { JobLimits, Plan } from '../manifest/types.js';
 import { fileBackend } from '../state/backend.js';
 import { acquireLock, type RunLock } from '../state/lock.js';
@@ -18,6 +19,7 @@ import { Pipeline, type RunOutcome } from './pipeline/driver.js';
 import { Progress, type ProgressOptions } from './progress.js';
 import { SessionStats } from './stats.js';
 import { buildSummary, type PlanTotals, planTotals } from './summary.js';
+import { type RetakeOutcome, sessionTakes } from './takes.js';
 import { openUploadCache } from './upload-cache.js';
 
 /**
@@ -38,6 +40,8 @@ export interface SessionOptions {
   limits: JobLimits;
   resubmitUnknown?: boolean;
   retryFailed?: boolean;
+  /** `--retake`: ids of shots to generate again, each as a new take (see `run/takes.ts`). */
+  retake?: readonly string[];
   maxVideos?: number;
   taskTimeoutMs?: number;
   salvageState?: boolean;
@@ -63,6 +67,8 @@ export interface SessionResult {
   summary: RunSummary;
   /** Tasks of the current plan by outcome (the exit code is decided on these). */
   planTotals: PlanTotals;
+  /** What each `--retake` id did: a take started, or an unfinished one continued (none: no `--retake`). */
+  retakes?: RetakeOutcome[];
   logFile: string;
 }
 
@@ -85,6 +91,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     }
     const provider = providerIdentity(o.baseUrl, o.simulator === true);
     checkSameProvider(o.outDir, store.state, provider);
+    const { plan, retakes } = sessionTakes(o.plan, store.state, o.retake);
     log = createRunLogger({ dir: o.outDir, verbose: o.verbose, secrets: [o.apiKey] });
     const logger = log.logger;
     const movedFrom = store.state.provider?.baseUrl;
@@ -109,7 +116,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
       provider,
     });
     logger.info(
-      { outDir: o.outDir, manifest: o.manifestArg, tasks: o.plan.tasks.length, limits: o.limits },
+      { outDir: o.outDir, manifest: o.manifestArg, tasks: plan.tasks.length, limits: o.limits, retakes },
       'run started',
     );
 
@@ -128,7 +135,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     const clock = new RunClock({ spans: store.state.sessionSpans, session });
     const pipeline = new Pipeline({
       clock,
-      plan: o.plan,
+      plan,
       outDir: o.outDir,
       store,
       client,
@@ -149,7 +156,8 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     // While running, the journal holds earlier sessions' counters and this one's are live; once this
     // session's stats record is appended, the journal holds them all.
     let statsJournaled = false;
-    const summarize = (runState: RunSummary['run']['state'], finishedAt?: string) =>
+    // The film `flf2v film` made, read for every report (it can be made while this session runs).
+    const summarize = async (runState: RunSummary['run']['state'], finishedAt?: string) =>
       buildSummary({
         outDir: o.outDir,
         state: store!.state,
@@ -158,6 +166,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
         startedAt: store!.state.firstSessionAt,
         finishedAt,
         view: pipeline.live,
+        film: await readFilmRecord(o.outDir),
       });
     // Refresh the reports while running. The interval stretches with the render time (10,000 tasks take a few
     // hundred ms) so that reporting stays a small share of the run's CPU.
@@ -169,7 +178,8 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
       refreshTimer = setTimeout(
         () => {
           const started = Date.now();
-          refreshing = writeReports(o.outDir, summarize('running'))
+          refreshing = summarize('running')
+            .then((summary) => writeReports(o.outDir, summary))
             .catch((error) => logger.warn({ err: String(error) }, 'report refresh failed'))
             .finally(() => scheduleRefresh(Date.now() - started));
         },
@@ -241,7 +251,10 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
       outcome = { ...outcome, fatal: outcome.fatal ?? internalError(error) };
     }
     await refreshing;
-    const summary = summarize(outcome.interrupted || outcome.fatal ? 'interrupted' : 'finished', finishedAt);
+    const summary = await summarize(
+      outcome.interrupted || outcome.fatal ? 'interrupted' : 'finished',
+      finishedAt,
+    );
     try {
       await writeReports(o.outDir, summary);
     } catch (error) {
@@ -250,10 +263,10 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
       outcome = { ...outcome, fatal: outcome.fatal ?? internalError(failure) };
     }
 
-    const totals = planTotals(summary, new Set(o.plan.tasks.map((t) => t.key)));
+    const totals = planTotals(summary, new Set(plan.tasks.map((t) => t.key)));
     const exitCode = exitCodeOf(outcome, totals);
     logger.info({ totals: summary.totals, exitCode, interrupted: outcome.interrupted }, 'run ended');
-    return { exitCode, outcome, summary, planTotals: totals, logFile: log.file };
+    return { exitCode, outcome, summary, planTotals: totals, retakes, logFile: log.file };
   } finally {
     await client?.close().catch(() => {});
     await store?.close().catch(() => {});

@@ -1,5 +1,6 @@
 import { relative, sep } from 'node:path';
-import { computeTotals, type RunSummary, type TaskSummary } from '@flf2v/reporter';
+import { computeTotals, type FilmSummary, type RunSummary, type TaskSummary } from '@flf2v/reporter';
+import { takeOf } from '../manifest/take.js';
 import type { FrameRecord, RequestStats } from '../state/records.js';
 import { type RunState, submissionsOf, type TaskState } from '../state/run-state.js';
 import { TOOL_VERSION } from '../version.js';
@@ -20,6 +21,8 @@ export interface SummaryContext {
   finishedAt?: string;
   /** What a running pipeline's tasks are doing; none for a directory read from its state alone. */
   view?: LiveView;
+  /** The film `flf2v film` recorded in the directory, if any. */
+  film?: FilmSummary;
 }
 
 /** The view of a directory no pipeline is running on: the state says everything. */
@@ -53,11 +56,14 @@ function thumbnail(frame: FrameRecord, outDir: string): string | undefined {
   return relative(outDir, frame.path).split(sep).join('/');
 }
 
-export function taskSummary(task: TaskState, outDir: string, view: LiveView = AT_REST): TaskSummary {
+/** A task in the report model; `chosen`: its take is its shot's chosen take (see `chosenTake`). */
+export function taskSummary(task: TaskState, outDir: string, view: LiveView, chosen: boolean): TaskSummary {
   const p = task.params;
   const summary: TaskSummary = {
     id: task.id,
     key: task.key,
+    take: takeOf(task),
+    chosen,
     status: view.outcomeOf(task),
     stage: stageOf(task, view),
     attempts: view.attemptsOf(task),
@@ -94,7 +100,9 @@ export function taskSummary(task: TaskState, outDir: string, view: LiveView = AT
 
 export function buildSummary(ctx: SummaryContext): RunSummary {
   const { state, view = AT_REST } = ctx;
-  const tasks = [...state.tasks.values()].map((t) => taskSummary(t, ctx.outDir, view));
+  const tasks = [...state.tasks.values()].map((t) =>
+    taskSummary(t, ctx.outDir, view, takeOf(t) === chosenTake(state, t.id)),
+  );
   const now = new Date().toISOString();
   const s = ctx.stats;
   return {
@@ -124,6 +132,7 @@ export function buildSummary(ctx: SummaryContext): RunSummary {
         : {}),
     },
     totals: computeTotals(tasks),
+    ...(ctx.film ? { film: ctx.film } : {}),
     tasks,
   };
 }
@@ -145,4 +154,9 @@ export interface PlanTotals {
   failed: number;
   unknown: number;
   pending: number;
+}
+
+/** The take of shot `id` its film uses: the one `flf2v choose` recorded, else take 1. */
+export function chosenTake(state: RunState, id: string): number {
+  return state.chosen.get(id) ?? 1;
 }

@@ -65,7 +65,11 @@ export type JournalRecord =
       /** Where this session sent its requests (absent in journals written before 0.1's provider check). */
       provider?: ProviderIdentity;
     }
-  /** A task entered this run directory (its first appearance in the manifest). */
+  /**
+   * A task entered this run directory (its first appearance in the manifest, or a take `--retake` started).
+   * `take`: which generation of shot `id` it is, written only above 1; `retake`: made by `--retake`, not written
+   * in the manifest.
+   */
   | {
       t: 'planned';
       key: string;
@@ -74,7 +78,11 @@ export type JournalRecord =
       params: TaskParamsRecord;
       image: FrameRecord;
       last_image: FrameRecord;
+      take?: number;
+      retake?: true;
     }
+  /** `flf2v choose`: shot `id`'s take `take` is the one its film uses (take 1 until one is chosen). */
+  | { t: 'chosen'; id: string; take: number; at: string }
   /** A frame (by content hash) was uploaded; its URL can be reused until it ages out. */
   | { t: 'uploaded'; sha256: string; url: string; at: string }
   /** Durable BEFORE the POST leaves: submission number `n` of this task is about to be sent. */

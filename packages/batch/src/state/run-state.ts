@@ -28,6 +28,10 @@ export interface VideoState {
 export interface TaskState {
   key: string;
   id: string;
+  /** Which generation of shot `id` (absent: 1; see `manifest/take.ts`). */
+  take?: number;
+  /** Started by `--retake`, not written in the manifest. */
+  retake?: true;
   plannedAt: string;
   params: TaskParamsRecord;
   image: FrameRecord;
@@ -109,6 +113,8 @@ export class RunState {
   limits: { submitRpm?: number; queryRpm?: number; maxInFlight?: number } = {};
   /** The provider of the latest session that recorded one. */
   provider?: ProviderIdentity;
+  /** Each shot's chosen take, by id (`flf2v choose`); a shot not listed has take 1 chosen. */
+  readonly chosen = new Map<string, number>();
   /** When each session ran (see `SessionSpan`). */
   readonly sessionSpans = new Map<number, SessionSpan>();
   /** The session that records without a session number belong to: the latest `session` record applied. */
@@ -141,6 +147,9 @@ export class RunState {
         return;
       case 'heartbeat':
         return;
+      case 'chosen':
+        this.chosen.set(rec.id, rec.take);
+        return;
       case 'stats':
         this.statsBySession.set(rec.session, { ...emptyStats(), ...rec.stats });
         this.sessionEnds.set(rec.session, rec.state);
@@ -155,6 +164,8 @@ export class RunState {
           this.tasks.set(rec.key, {
             key: rec.key,
             id: rec.id,
+            ...(rec.take !== undefined && rec.take > 1 ? { take: rec.take } : {}),
+            ...(rec.retake ? { retake: true as const } : {}),
             plannedAt: rec.at,
             params: rec.params,
             image: rec.image,
@@ -252,7 +263,8 @@ export class RunState {
 
   /** Stretch the span of the session a record belongs to up to the record's time (idempotent). */
   private extendSpan(rec: JournalRecord): void {
-    if (rec.t === 'header') return;
+    // A choice is made between sessions (`flf2v choose`): it is no session's time.
+    if (rec.t === 'header' || rec.t === 'chosen') return;
     const n = rec.t === 'session' ? rec.n : rec.t === 'stats' ? rec.session : this.spanOwner;
     if (rec.t === 'session') this.spanOwner = rec.n;
     if (n === undefined) return;
@@ -316,6 +328,7 @@ export class RunState {
       manifest: this.manifest,
       limits: this.limits,
       ...(this.provider ? { provider: this.provider } : {}),
+      ...(this.chosen.size > 0 ? { chosen: [...this.chosen].map(([id, take]) => ({ id, take })) } : {}),
       spans: [...this.sessionSpans.entries()].map(([n, span]) => ({ n, ...span })),
     };
   }
@@ -337,6 +350,7 @@ export class RunState {
     state.limits = snapshot.limits ?? {};
     state.provider = snapshot.provider;
     for (const { n, ...span } of snapshot.spans ?? []) state.sessionSpans.set(n, span);
+    for (const { id, take } of snapshot.chosen ?? []) state.chosen.set(id, take);
     // Records after a snapshot belong to the session that compacted (the latest one).
     if (snapshot.sessions > 0) state.spanOwner = snapshot.sessions;
     return state;
@@ -364,4 +378,6 @@ export interface StateSnapshot {
   provider?: ProviderIdentity;
   /** Absent in snapshots written before heartbeats existed: those sessions' spans are unknown (counted as not running). */
   spans?: ({ n: number } & SessionSpan)[];
+  /** Chosen takes (absent: none chosen, or written before takes existed). */
+  chosen?: { id: string; take: number }[];
 }

@@ -95,8 +95,8 @@ describe('bare CSV', () => {
     });
     const plan = await load(dir, 'typo.csv');
     expect(lines(errors(plan))).toEqual([
-      'unknown-field: typo.csv row 1, column Prompt: unknown column "Prompt" (did you mean "prompt"?); expected one of: id, selected_model, image, last_image, prompt, negative_prompt, resolution, aspect_ratio, duration, number_of_videos, need_expand_prompt, fit_last',
-      'unknown-field: typo.csv row 1, column durration: unknown column "durration" (did you mean "duration"?); expected one of: id, selected_model, image, last_image, prompt, negative_prompt, resolution, aspect_ratio, duration, number_of_videos, need_expand_prompt, fit_last',
+      'unknown-field: typo.csv row 1, column Prompt: unknown column "Prompt" (did you mean "prompt"?); expected one of: id, selected_model, image, last_image, prompt, negative_prompt, resolution, aspect_ratio, duration, number_of_videos, need_expand_prompt, fit_last, take',
+      'unknown-field: typo.csv row 1, column durration: unknown column "durration" (did you mean "duration"?); expected one of: id, selected_model, image, last_image, prompt, negative_prompt, resolution, aspect_ratio, duration, number_of_videos, need_expand_prompt, fit_last, take',
     ]);
     expect(plan.tasks).toEqual([]);
   });
@@ -149,7 +149,7 @@ describe('bare CSV', () => {
       'no-tasks: header.csv: the CSV has a header but no rows: nothing to do',
     ]);
     expect(lines(errors(await load(dir, 'empty.csv')))).toEqual([
-      'missing-field: empty.csv: expected a header row of field names (id, selected_model, image, last_image, prompt, negative_prompt, resolution, aspect_ratio, duration, number_of_videos, need_expand_prompt, fit_last), found an empty file',
+      'missing-field: empty.csv: expected a header row of field names (id, selected_model, image, last_image, prompt, negative_prompt, resolution, aspect_ratio, duration, number_of_videos, need_expand_prompt, fit_last, take), found an empty file',
     ]);
   });
 

@@ -5,7 +5,7 @@ import { lines, load, REPO } from './_helpers.js';
 
 /** The examples in jobs/ are documentation: they must stay valid, with no warnings. */
 describe('the example jobs', () => {
-  it('demo: three written-out tasks with fixed ids', async () => {
+  it('demo: a storyboard of three shots with fixed ids', async () => {
     const plan = await load(REPO, 'jobs/demo/demo.yaml');
     expect(lines(plan.problems)).toEqual([]);
     expect(plan.tasks.map((t) => t.id)).toEqual(['dawn-to-noon', 'noon-to-dusk', 'dusk-to-night']);

@@ -7,6 +7,7 @@ import { renderErrors } from './errors.js';
 import { renderFilm } from './film.js';
 import { renderCards, renderHeader } from './overview.js';
 import { buildPayload } from './payload.js';
+import { renderTakes } from './takes.js';
 import { renderTimeline } from './timeline.js';
 
 export interface HtmlOptions {
@@ -64,7 +65,8 @@ export function renderHtml(summary: RunSummary, options: HtmlOptions = {}): stri
 ${renderHeader(summary, o)}
 <main>
 ${renderCards(summary, o)}
-${renderFilm(summary.film)}
+${renderFilm(summary.film, summary.tasks)}
+${renderTakes(summary.tasks)}
 ${renderErrors(summary.tasks)}
 ${renderTimeline(summary.tasks, o.from, o.to)}
 <section id="tasks"><h2>Tasks</h2><div id="task-app"><noscript><p class="empty">The task table needs JavaScript. The same data is in report.json beside this file.</p></noscript></div></section>

@@ -1,5 +1,6 @@
 import { ms } from '../_time.js';
 import type { RunSummary, TaskSummary } from '../types.js';
+import { taskRef } from './_ref.js';
 
 /**
  * The task data embedded in report.html for its table. Rows are arrays (field names once, in `fields`) and
@@ -19,6 +20,9 @@ type Field = (typeof FIELDS)[number];
 
 const FIELDS = [
   'id',
+  'ref',
+  'take',
+  'chosen',
   'key',
   'status',
   'stage',
@@ -92,6 +96,9 @@ function row(task: TaskSummary, at: (iso: string | undefined) => number | null):
   const { request: r, timings: t } = task;
   return {
     id: task.id,
+    ref: taskRef(task),
+    take: task.take ?? 1,
+    chosen: task.chosen === false ? 0 : 1,
     key: task.key,
     status: task.status,
     stage: task.stage,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Client } from '@flf2v/core';
 import type { Flf2vError } from '@flf2v/core/rules';
 import type { ErrorCode } from '../../errors.js';
+import { takeField, takeOf } from '../../manifest/take.js';
 import type { FrameRef, Plan } from '../../manifest/types.js';
 import type { FrameRecord } from '../../state/records.js';
 import { submissionsOf } from '../../state/run-state.js';
@@ -138,6 +139,8 @@ export class Pipeline {
           params: { ...task.params },
           image: record(task.image),
           last_image: record(task.last_image),
+          ...takeField(takeOf(task)),
+          ...(task.retake ? { retake: true } : {}),
         });
       }
     } catch {
