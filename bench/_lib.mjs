@@ -55,19 +55,24 @@ export const log = (line) => process.stderr.write(`${line}\n`);
  * Run a Node script in a child process and measure it: wall time, exit code, and its own resource usage (user
  * and system CPU, peak RSS) written by a preload hook when it exits, so the figures are the child's alone.
  */
-export function runNode(args, { cwd = ROOT, env = {}, nodeArgs = [], timeoutMs } = {}) {
+export function runNode(args, options = {}) {
+  return spawnNode(args, options).result;
+}
+
+/** `runNode`, with the child at hand (to signal it): `{ child, result }`. */
+export function spawnNode(args, { cwd = ROOT, env = {}, nodeArgs = [], timeoutMs } = {}) {
   const usageFile = join(
     tmpdir(),
     `flf2v-bench-usage-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`,
   );
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const startedAtMs = Date.now();
-    const child = spawn(process.execPath, [...nodeArgs, '--import', USAGE_HOOK, ...args], {
-      cwd,
-      env: { ...process.env, ...env, BENCH_USAGE_FILE: usageFile },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  const started = performance.now();
+  const startedAtMs = Date.now();
+  const child = spawn(process.execPath, [...nodeArgs, '--import', USAGE_HOOK, ...args], {
+    cwd,
+    env: { ...process.env, ...env, BENCH_USAGE_FILE: usageFile },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const result = new Promise((resolve, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
@@ -97,6 +102,7 @@ export function runNode(args, { cwd = ROOT, env = {}, nodeArgs = [], timeoutMs }
       });
     });
   });
+  return { child, result };
 }
 
 /**

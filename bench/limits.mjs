@@ -12,7 +12,7 @@ const TARGET_KNOWN = 1.05;
 const TARGET_UNKNOWN = 1.25;
 const TARGET_429_SHARE = 0.03;
 
-function simSpec({ submitPerWindow, windowMs, cap, meanMs, jitter, overCapacity }) {
+export function simSpec({ submitPerWindow, windowMs, cap, meanMs, jitter, overCapacity }) {
   return {
     seed: 3,
     timings: { pendingMs: 0 },
@@ -78,7 +78,7 @@ export function evenIdealMakespanMs(runningMs, { submitPerWindow, windowMs, cap 
   return makespan;
 }
 
-function analyze(res, cfg, tasks, known) {
+export function analyze(res, cfg, tasks, known) {
   const accepted = acceptedTasks(res.ledger, res.durations);
   const log = res.ledger.requests.log;
   const firstRequest = log.find((e) => e.endpoint !== 'ledger')?.at ?? Number.NaN;

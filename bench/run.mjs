@@ -1,6 +1,7 @@
 // `pnpm bench` (after `turbo run build`): every benchmark of issue 9, or the ones named.
-//   node bench/run.mjs [overhead|limits|scale|polls ...] [--repeat 2] [--tasks 10000] [--naive-budget 20]
+//   node bench/run.mjs [overhead|limits|scale|polls|workers ...] [--repeat 2] [--tasks 10000] [--naive-budget 20]
 //                      [--limits-tasks 150] [--polls-tasks 120] [--rows 100000] [--journal-tasks 100000] [--profile]
+//                      [--workers-tasks 150] [--workers-counts 1,2,4]
 // Prints each result and writes bench/results/<name>.json (with the date, machine, load and command) and
 // bench/results/latest.txt (the printed summaries). Misses are reported, never turned into a failing exit code;
 // only a broken harness exits non-zero. Figures and their meaning: BENCHMARKS.md.
@@ -12,6 +13,7 @@ import { limits, printLimits } from './limits.mjs';
 import { overhead, printOverhead } from './overhead.mjs';
 import { polls, printPolls } from './polls.mjs';
 import { printScale, scale } from './scale.mjs';
+import { printWorkers, workers } from './workers.mjs';
 
 const { values: o, positionals } = parseArgs({
   allowPositionals: true,
@@ -24,6 +26,8 @@ const { values: o, positionals } = parseArgs({
     'polls-tasks': { type: 'string', default: '120' },
     rows: { type: 'string', default: '100000' },
     'journal-tasks': { type: 'string', default: '100000' },
+    'workers-tasks': { type: 'string', default: '150' },
+    'workers-counts': { type: 'string', default: '1,2,4' },
     profile: { type: 'boolean', default: false },
   },
 });
@@ -49,6 +53,15 @@ const BENCHES = {
     print: printScale,
   },
   polls: { run: () => polls({ tasks: Number(o['polls-tasks']), repeat }), print: printPolls },
+  workers: {
+    run: () =>
+      workers({
+        tasks: Number(o['workers-tasks']),
+        repeat,
+        counts: o['workers-counts'].split(',').map(Number),
+      }),
+    print: printWorkers,
+  },
 };
 const names = positionals.length ? positionals : Object.keys(BENCHES);
 const unknown = names.filter((n) => !(n in BENCHES));

@@ -10,6 +10,11 @@ import { bodyHash } from './_support.js';
  *
  * It also remembers each submitted body's hash by prompt: with one prompt per task, that attributes the
  * ledger's accepted submissions (by `bodyHash`) to tasks exactly, even for submits whose answer was lost.
+ *
+ * Several clients can share it, each on its own lane: a base URL of `PROXY/w1` puts a client's requests on lane
+ * `w1` (counted, decided and killed per lane) and its result URLs come back on that lane, so that a video is
+ * downloaded through the lane of the client that asked for it. Upload URLs stay lane-free: they go into submit
+ * bodies, which must not depend on which client uploaded a frame.
  */
 
 export type ProxyEndpoint = 'upload' | 'submit' | 'status' | 'result' | 'download' | 'files' | 'other';
@@ -25,10 +30,12 @@ export type Action =
   | { kind: 'kill-mid-body' };
 
 export interface ProxiedRequest {
+  /** The client's lane (`w1`, …), or '' for a client on the proxy's own URL. */
+  lane: string;
   endpoint: ProxyEndpoint;
   method: string;
   path: string;
-  /** 1-based count of this endpoint's requests since the last `reset()`. */
+  /** 1-based count of this endpoint's requests on this lane since the last `reset()`. */
   nth: number;
 }
 
@@ -36,10 +43,10 @@ export interface KillProxy {
   url: string;
   /** Decides per request; the default forwards everything. */
   decide: (req: ProxiedRequest) => Action;
-  /** Called to kill the runner (set by the test for each spawn). */
-  kill: (reason: string) => void;
-  /** Restart the per-endpoint counts (one session). */
-  reset(): void;
+  /** Called to kill the runner of `lane` (set by the test for each spawn). */
+  kill: (reason: string, lane: string) => void;
+  /** Restart the per-endpoint counts (one session): of one lane, or of all. */
+  reset(lane?: string): void;
   /** Body hashes of submits by prompt (every distinct body seen). */
   readonly submitted: Map<string, Set<string>>;
   close(): Promise<void>;
@@ -66,12 +73,13 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 export async function startKillProxy(target: string): Promise<KillProxy> {
   const targetUrl = new URL(target);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const counts = new Map<ProxyEndpoint, number>();
+  /** Requests per `lane|endpoint`. */
+  const counts = new Map<string, number>();
   const sockets = new Set<Socket>();
   const submitted = new Map<string, Set<string>>();
   let selfUrl = '';
 
-  const forward = (req: IncomingMessage, body: Buffer) =>
+  const forward = (req: IncomingMessage, path: string, body: Buffer) =>
     new Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }>(
       (resolve, reject) => {
         const headers = { ...req.headers, host: targetUrl.host };
@@ -80,7 +88,7 @@ export async function startKillProxy(target: string): Promise<KillProxy> {
             host: targetUrl.hostname,
             port: targetUrl.port,
             method: req.method,
-            path: req.url,
+            path,
             headers,
             agent,
           },
@@ -104,7 +112,10 @@ export async function startKillProxy(target: string): Promise<KillProxy> {
     url: '',
     decide: () => ({ kind: 'forward' }),
     kill: () => {},
-    reset: () => counts.clear(),
+    reset: (lane) => {
+      if (lane === undefined) counts.clear();
+      else for (const k of [...counts.keys()]) if (k.startsWith(`${lane}|`)) counts.delete(k);
+    },
     submitted,
     close: async () => {
       for (const s of sockets) s.destroy();
@@ -114,7 +125,9 @@ export async function startKillProxy(target: string): Promise<KillProxy> {
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = req.url ?? '/';
+    const laned = /^\/(w\d+)(\/.*)$/.exec(req.url ?? '/');
+    const lane = laned?.[1] ?? '';
+    const url = laned?.[2] ?? req.url ?? '/';
     const path = url.split('?')[0]!;
     const endpoint = endpointOf(path);
     const body = await readBody(req);
@@ -129,18 +142,18 @@ export async function startKillProxy(target: string): Promise<KillProxy> {
         // not JSON: the simulator will say so
       }
     }
-    const nth = (counts.get(endpoint) ?? 0) + 1;
-    counts.set(endpoint, nth);
-    const action = proxy.decide({ endpoint, method: req.method ?? 'GET', path, nth });
+    const nth = (counts.get(`${lane}|${endpoint}`) ?? 0) + 1;
+    counts.set(`${lane}|${endpoint}`, nth);
+    const action = proxy.decide({ lane, endpoint, method: req.method ?? 'GET', path, nth });
     const reason = `${endpoint}#${nth}:${action.kind}`;
     if (action.kind === 'kill-on-arrival') {
-      proxy.kill(reason);
+      proxy.kill(reason, lane);
       req.socket.destroy();
       return;
     }
     let answer: Awaited<ReturnType<typeof forward>>;
     try {
-      answer = await forward(req, body);
+      answer = await forward(req, url, body);
     } catch {
       req.socket.destroy();
       return;
@@ -148,7 +161,12 @@ export async function startKillProxy(target: string): Promise<KillProxy> {
     let payload = answer.body;
     const type = String(answer.headers['content-type'] ?? '');
     if (type.includes('json')) {
-      payload = Buffer.from(payload.toString('utf8').replaceAll(target, selfUrl));
+      payload = Buffer.from(
+        payload
+          .toString('utf8')
+          .replaceAll(`${target}/videos/`, `${selfUrl}${lane ? `/${lane}` : ''}/videos/`)
+          .replaceAll(target, selfUrl),
+      );
     }
     const headers =
       req.method === 'HEAD'
@@ -159,15 +177,15 @@ export async function startKillProxy(target: string): Promise<KillProxy> {
     res.writeHead(answer.status, headers);
     if (action.kind === 'kill-mid-body') {
       res.write(payload.subarray(0, Math.floor(payload.length / 2)), () => {
-        proxy.kill(reason);
+        proxy.kill(reason, lane);
         setTimeout(() => req.socket.destroy(), 50);
       });
       return;
     }
     res.end(payload, () => {
       if (action.kind === 'kill-after-response') {
-        if (action.delayMs <= 0) proxy.kill(reason);
-        else setTimeout(() => proxy.kill(reason), action.delayMs);
+        if (action.delayMs <= 0) proxy.kill(reason, lane);
+        else setTimeout(() => proxy.kill(reason, lane), action.delayMs);
       }
     });
   };

@@ -37,11 +37,6 @@ export async function workerCommand(raw: Record<string, unknown>): Promise<numbe
     await log.close();
     throw error;
   }
-  if (!flags.quiet) {
-    process.stderr.write(
-      `flf2v worker: taking tasks from ${address.display} (log: ${log.file}); Ctrl-C stops\n`,
-    );
-  }
   let stopped = false;
   let watch: NodeJS.Timeout | undefined;
   let dispose = () => {};
@@ -62,15 +57,21 @@ export async function workerCommand(raw: Record<string, unknown>): Promise<numbe
     watch = setInterval(() => {
       if (worker.fatal) resolve();
     }, 250);
+    // Said once Ctrl-C is handled: a stop right after it is a clean one.
+    if (!flags.quiet) {
+      process.stderr.write(
+        `flf2v worker: taking tasks from ${address.display} (log: ${log.file}); Ctrl-C stops\n`,
+      );
+    }
   });
   clearInterval(watch);
-  await worker.stop();
+  const handedBack = await worker.stop();
   dispose();
   await log.close();
   const fatal = worker.fatal;
-  if (fatal) {
-    process.stderr.write(`flf2v worker: ${fatal.message} [${fatal.code}]\n`);
-    return exitCodeFor(fatal.code);
-  }
-  return stopped ? EXIT.INTERRUPTED : EXIT.OK;
+  if (fatal) process.stderr.write(`flf2v worker: ${fatal.message} [${fatal.code}]\n`);
+  const code = fatal ? exitCodeFor(fatal.code) : stopped ? EXIT.INTERRUPTED : EXIT.OK;
+  // Redis gone: commands of the closed connections would keep the process alive until they time out.
+  if (!handedBack) process.exit(code);
+  return code;
 }

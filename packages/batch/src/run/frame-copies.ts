@@ -1,5 +1,5 @@
-import { constants } from 'node:fs';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FrameRef, Plan } from '../manifest/types.js';
 import type { FrameRecord } from '../state/records.js';
@@ -33,9 +33,7 @@ export async function copyFrames(
         if (which === 'prepared' && !frame.prepared) continue;
         if (copies.size === 0) await mkdir(dir, { recursive: true });
         const dest = join(dir, `${frame.sha256}.${frame.format === 'png' ? 'png' : 'jpg'}`);
-        await copyFile(frame.path, dest, constants.COPYFILE_EXCL).catch((error: NodeJS.ErrnoException) => {
-          if (error.code !== 'EEXIST') throw error;
-        });
+        await placeCopy(frame.path, dest, frame.bytes);
         copies.set(frame.sha256, dest);
       }
     }
@@ -47,4 +45,20 @@ export async function copyFrames(
     const copy = frame.kind === 'file' ? copies.get(frame.sha256) : undefined;
     return copy ? { ...record, path: copy } : record;
   };
+}
+
+/**
+ * Copy `src` to `dest` whole or not at all: through a temp file renamed into place, so that a copy cut short (a
+ * killed producer) or one being made by another producer this moment is never taken for the frame. A `dest` of
+ * the right size is the frame already (its name is its content); one of another size is a cut copy, replaced.
+ */
+async function placeCopy(src: string, dest: string, bytes: number): Promise<void> {
+  if ((await stat(dest).catch(() => undefined))?.size === bytes) return;
+  const temp = `${dest}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await copyFile(src, temp);
+    await rename(temp, dest);
+  } finally {
+    await rm(temp, { force: true });
+  }
 }

@@ -8,7 +8,7 @@ export interface FileLogger {
   logger: pino.Logger;
   /** The JSON-lines log file. */
   file: string;
-  /** Flush and close the file (idempotent). */
+  /** Flush and close the file (idempotent); later lines are dropped. */
   close(): Promise<void>;
 }
 
@@ -53,6 +53,8 @@ export function createFileLogger(o: FileLoggerOptions): FileLogger {
     file: o.file,
     close: () => {
       closed ??= new Promise<void>((resolve) => {
+        // A line logged after close (a late callback: a connection's last error) is dropped, not thrown.
+        logger.level = 'silent';
         logger.flush(() => {
           destination.end();
           destination.once('close', () => resolve());

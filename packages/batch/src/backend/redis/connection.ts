@@ -17,13 +17,18 @@ export const REQUIRED_SETTINGS: Readonly<Record<string, string>> = Object.freeze
 export interface RedisConnectOptions {
   /** For BullMQ workers and blocking commands: never give up on a command (BullMQ requires null). */
   blocking?: boolean;
+  /**
+   * Wait out a Redis outage up to this long (ms): a command waits for the reconnect, and fails only when it has no
+   * answer by then. @default none: a command fails after three reconnect attempts (about a second)
+   */
+  rideThroughMs?: number;
   /** Connection name shown by CLIENT LIST (`flf2v:worker`, …). */
   name?: string;
 }
 
 /** A client for `address`; lazy (nothing is sent until the first command), never logs credentials. */
 export function connectRedis(address: RedisAddress, options: RedisConnectOptions = {}): Redis {
-  return new Redis({
+  const redis = new Redis({
     host: address.host,
     port: address.port,
     db: address.db,
@@ -31,11 +36,14 @@ export function connectRedis(address: RedisAddress, options: RedisConnectOptions
     password: address.password,
     connectionName: options.name,
     lazyConnect: true,
-    // A worker waits out a Redis restart; a command of ours fails after a few tries (BullMQ's own use `null`).
-    maxRetriesPerRequest: options.blocking ? null : 3,
+    maxRetriesPerRequest: options.blocking || options.rideThroughMs ? null : 3,
+    ...(options.rideThroughMs ? { commandTimeout: options.rideThroughMs } : {}),
     enableOfflineQueue: true,
     retryStrategy: (times) => Math.min(200 * times, 2_000),
   });
+  // A lost connection shows in the commands that fail; without a listener ioredis prints every reconnect attempt.
+  redis.on('error', () => {});
+  return redis;
 }
 
 /**

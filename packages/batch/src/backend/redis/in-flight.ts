@@ -39,6 +39,8 @@ export class RedisInFlight implements InFlightSlots {
     /** The key's cap (`--max-in-flight` / `limits:` of the latest enqueue), or undefined: learned from refusals. */
     private readonly maxInFlight: () => number | undefined,
     private readonly memberOf: (run: TaskRun) => string,
+    /** The worker is stopping: the tasks it drives go back to the queue. */
+    private readonly stopping: () => boolean,
     private readonly logger: Logger,
   ) {
     void this.subscriber.subscribe(this.channel).catch(() => {});
@@ -116,6 +118,18 @@ export class RedisInFlight implements InFlightSlots {
     run.holdsSlot = false;
     const member = this.held.get(run) ?? this.memberOf(run);
     this.held.delete(run);
+    // Handed back while it still runs at the provider: its slot stays taken (no longer renewed here) for the
+    // worker that takes it over, which keeps it as its own — given back, another task would go over the cap.
+    if (this.stopping() && run.task.phase === 'submitted' && !run.providerDone) return;
+    this.free(member);
+  }
+
+  /**
+   * Give back the slot of a task that needs none, whoever took it: a worker killed while submitting it left it
+   * held, and the task is now `unknown` — counted no more than on one machine after a resume (it may or may not
+   * run at the provider; it cannot be polled), rather than blocking a slot until the lease runs out.
+   */
+  free(member: string): void {
     void this.redis
       .zrem(this.keys.inFlight, member)
       .then(() => this.redis.publish(this.channel, member))

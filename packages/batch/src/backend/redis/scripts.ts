@@ -14,8 +14,10 @@ import { PACE_LUA } from './pace-lua.js';
  * ARGV: 1 record (JSON) · 2 kind · 3 lock token ('' = none to check) · 4 intent number · 5 phase after ('' = none)
  *       6 upload sha256 ('' = none) · 7 upload (JSON) · 8 task id (planned) · 9 task key (planned)
  * kind: `run` (run-level record) · `planned` (added once: an existing task is left as it is) · `intent` (needs the
- *   job's lock, no open intent, and the next number) · `outcome` (of an intent: always taken — it is a fact the
- *   provider gave, whoever holds the lock now) · `decision` (needs the lock when a token is given) · `fact`.
+ *   job's lock, no open intent, and the next number; the open intent sent again under the same lock is taken as
+ *   appended — ioredis sends a command again when its answer was lost with the connection) · `outcome` (of an
+ *   intent: always taken — it is a fact the provider gave, whoever holds the lock now) · `decision` (needs the lock
+ *   when a token is given) · `fact`.
  * Returns { status, open, ownLock }: status 1 appended, 0 already planned, -1 the job's lock is another worker's,
  *   -2 another intent is open or the number was taken; open: the run's tasks not yet settled (succeeded, failed or
  *   unknown); ownLock: 1 when the token holds the job's lock (or none was given).
@@ -50,10 +52,15 @@ if ownLock == 0 and (kind == 'intent' or kind == 'decision') then
 end
 if kind == 'intent' then
   local n = tonumber(ARGV[4])
-  if tonumber(rcall('HGET', KEYS[3], 'pending') or '0') > 0 or tonumber(rcall('HGET', KEYS[3], 'lastN') or '0') ~= n - 1 then
+  local guard = rcall('HMGET', KEYS[3], 'pending', 'lastN', 'intentBy')
+  if tonumber(guard[1] or '0') > 0 and tonumber(guard[2] or '0') == n and guard[3] == ARGV[3] then
+    -- The same intent again (its answer was lost with the connection, and the client sent it anew).
+    return {1, tonumber(rcall('HGET', KEYS[1], 'open') or '0'), ownLock}
+  end
+  if tonumber(guard[1] or '0') > 0 or tonumber(guard[2] or '0') ~= n - 1 then
     return {-2, tonumber(rcall('HGET', KEYS[1], 'open') or '0'), ownLock}
   end
-  rcall('HSET', KEYS[3], 'lastN', n, 'pending', 1)
+  rcall('HSET', KEYS[3], 'lastN', n, 'pending', 1, 'intentBy', ARGV[3])
 elseif kind == 'outcome' then
   rcall('HSET', KEYS[3], 'pending', 0)
 end

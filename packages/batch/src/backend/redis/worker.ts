@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { CallGate } from '@flf2v/core';
 import { type Client, createClient } from '@flf2v/core';
 import { Flf2vError } from '@flf2v/core/rules';
@@ -6,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { JobLimits, PlannedTask } from '../../manifest/types.js';
 import { RunClock } from '../../run/clock.js';
 import type { Logger } from '../../run/pipeline/context.js';
-import { Engine, type RunScope } from '../../run/pipeline/engine.js';
+import { Engine, type RunScope, STOP_GRACE_MS } from '../../run/pipeline/engine.js';
 import { FrameUrls } from '../../run/pipeline/frames.js';
 import { DEFAULT_UPLOAD_MAX_AGE_MS, openUploadCache, type UploadCache } from '../../run/upload-cache.js';
 import type { TaskState } from '../../state/run-state.js';
@@ -18,7 +19,7 @@ import { planOf } from './plan-of.js';
 import { writeRunReports } from './reports.js';
 import type { TaskJob } from './run.js';
 import { type RedisScripts, withScripts } from './scripts.js';
-import { RedisStore } from './store.js';
+import { backendError, RedisStore } from './store.js';
 import type { RedisAddress } from './url.js';
 
 /** What a worker is made of (see `RedisWorker.start`). */
@@ -39,6 +40,15 @@ interface WorkerParts {
 
 /** How often a worker re-reads its key's limits (a later enqueue may change them). */
 const LIMITS_REFRESH_MS = 5_000;
+
+/**
+ * A Redis outage shorter than this is waited out: the worker's commands wait for the reconnect (ms). Longer, the
+ * worker stops with E_BACKEND (exit 3), every task kept: others, or this one restarted, take them over.
+ */
+export const RIDE_THROUGH_MS = 30_000;
+
+/** A stop waits this long past the calls' grace for BullMQ to hand the jobs back (it never does while Redis is gone). */
+const CLOSE_SLACK_MS = 5_000;
 
 /** Jobs a worker processes at once (most of them wait on the provider). @default 64 */
 export const DEFAULT_WORKER_CONCURRENCY = 64;
@@ -104,11 +114,13 @@ export class RedisWorker {
    * @throws BatchError `E_BACKEND`
    */
   static async start(o: WorkerOptions): Promise<RedisWorker> {
-    const redis = withScripts(connectRedis(o.address, { name: 'flf2v:worker' }));
+    const redis = withScripts(
+      connectRedis(o.address, { name: 'flf2v:worker', rideThroughMs: RIDE_THROUGH_MS }),
+    );
     const subscriber = connectRedis(o.address, { blocking: true, name: 'flf2v:worker:events' });
     const bull = connectRedis(o.address, { blocking: true, name: 'flf2v:worker:jobs' });
     // The limiter's own connection: on the journal's, its answers would wait behind the appends' fsyncs.
-    const pacing = connectRedis(o.address, { name: 'flf2v:worker:limits' });
+    const pacing = connectRedis(o.address, { name: 'flf2v:worker:limits', rideThroughMs: RIDE_THROUGH_MS });
     const connections = [redis, subscriber, bull, pacing];
     try {
       await checkRedis(redis, o.address);
@@ -137,6 +149,8 @@ export class RedisWorker {
         fp: keys.fp,
         rpm: { submit: limit('submitRpm'), query: limit('queryRpm') },
         logger: o.logger,
+        // Calls wait out an outage as the journal's commands do (a failed call stops the worker).
+        timeoutMs: RIDE_THROUGH_MS,
       });
     const client = createClient({ apiKey: o.apiKey, baseUrl: o.baseUrl, gate, logger: o.logger });
     let self: RedisWorker | undefined;
@@ -146,6 +160,7 @@ export class RedisWorker {
       keys,
       () => limit('maxInFlight'),
       (run) => self!.members.get(run.task) ?? run.task.key,
+      () => self?.engine.stopping ?? false,
       o.logger,
     );
     const frames = new FrameUrls(async (sha) => {
@@ -166,6 +181,14 @@ export class RedisWorker {
     });
     self.timers.push(refresh);
     self.listen();
+    try {
+      // Taking jobs before it returns: a stop must not cut BullMQ's connections while they start (they fail
+      // with an unhandled error then).
+      await Promise.all([self.worker!.waitUntilReady(), self.queue.waitUntilReady()]);
+    } catch (cause) {
+      await self.stop().catch(() => {});
+      throw backendError(`cannot take tasks from ${o.address.display}`, cause);
+    }
     return self;
   }
 
@@ -185,12 +208,15 @@ export class RedisWorker {
       connection: this.p.bull,
       prefix: this.keys.prefix,
       concurrency: this.o.concurrency ?? DEFAULT_WORKER_CONCURRENCY,
+      // Which worker holds a task: each job records it (`processedBy`), CLIENT LIST shows it.
+      name: `${hostname()}:${process.pid}`,
       lockDuration,
       stalledInterval: Math.max(1_000, Math.round(lockDuration / 2)),
       // A task is never given up because workers died under it: each takeover is safe (see the class doc).
       maxStalledCount: Number.MAX_SAFE_INTEGER,
     });
     this.worker.on('error', (error) => this.o.logger.warn({ err: String(error) }, 'worker: Redis error'));
+    this.queue.on('error', (error) => this.o.logger.warn({ err: String(error) }, 'queue: Redis error'));
   }
 
   private async process(job: Job<TaskJob>, token: string | undefined): Promise<void> {
@@ -227,6 +253,7 @@ export class RedisWorker {
     const plan: PlannedTask | undefined = planOf(task);
     const taskRun = this.engine.prepare(task, plan, scope, ctx);
     if (taskRun) await this.engine.drive(taskRun, ctx);
+    else this.p.inFlight.free(this.members.get(task)!);
     await store.flush().catch((error) => this.engine.failRun(error));
     if (this.engine.stopping && !isSettled(task)) {
       // Stopped before the task was done: back to the queue for another worker (or this one, later).
@@ -268,13 +295,24 @@ export class RedisWorker {
 
   /**
    * Stop taking jobs; the tasks being driven settle their calls and go back to the queue. Resolves when every job
-   * has been handed back and the connections are closed.
+   * has been handed back and the connections are closed: true, or false when Redis did not answer in time (the
+   * jobs stall and are taken over; commands of the closed connections may still hold timers — exit the process).
    */
-  async stop(): Promise<void> {
+  async stop(): Promise<boolean> {
     for (const t of this.timers) clearInterval(t);
     this.engine.stop();
-    await this.worker?.close();
-    await this.queue.close();
+    // BullMQ's close never returns while Redis is unreachable (taskforcesh/bullmq#4656): past the grace, the jobs
+    // are left to stall and be taken over, as a killed worker's are.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => {
+      timer = setTimeout(r, STOP_GRACE_MS + CLOSE_SLACK_MS, 'late');
+    });
+    const closed = Promise.all([this.worker?.close(), this.queue.close()]);
+    const handedBack = (await Promise.race([closed, late])) !== 'late';
+    clearTimeout(timer);
+    if (!handedBack) {
+      this.o.logger.warn({}, 'Redis does not answer: the tasks of this worker are left to be taken over');
+    }
     await this.engine.idle();
     this.p.inFlight.close();
     const over = new Flf2vError('E_ABORTED', 'the worker stopped', { retryable: false });
@@ -285,6 +323,7 @@ export class RedisWorker {
     await this.p.uploadCache?.flush();
     await this.p.client.close().catch(() => {});
     for (const c of this.p.connections) c.disconnect();
+    return handedBack;
   }
 
   /** Abort calls in flight now (a second SIGINT). */
