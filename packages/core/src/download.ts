@@ -131,7 +131,18 @@ function lengthOf(value: unknown): number | undefined {
   return typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : undefined;
 }
 
-async function finish(ex: Exchange, part: string, dest: string, handle: FileHandle): Promise<void> {
+/**
+ * fsync the part file and rename it over `dest`. When the part file is gone because another download of the same
+ * video into the same place (a second worker, still driving a task that was taken over) renamed it first, `dest`
+ * holding exactly these bytes (`got`) is the same success.
+ */
+async function finish(
+  ex: Exchange,
+  part: string,
+  dest: string,
+  handle: FileHandle,
+  got: DownloadResult,
+): Promise<void> {
   try {
     // fdatasync: contents and size, without the timestamps a full fsync would also flush.
     await handle.datasync();
@@ -143,7 +154,9 @@ async function finish(ex: Exchange, part: string, dest: string, handle: FileHand
   try {
     await rename(part, dest);
   } catch (error) {
-    throw fsError(ex, `cannot rename the part file to ${JSON.stringify(dest)}`, error);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !(await holds(dest, got))) {
+      throw fsError(ex, `cannot rename the part file to ${JSON.stringify(dest)}`, error);
+    }
   }
   await syncDirectory(dirname(dest));
 }
@@ -244,8 +257,9 @@ async function exchange(
       } catch (error) {
         throw fsError(ex, 'cannot read the part file', error);
       }
-      await finish(ex, part, dest, handle);
-      return { bytes: offset, sha256: hash.digest('hex') };
+      const got = { bytes: offset, sha256: hash.digest('hex') };
+      await finish(ex, part, dest, handle, got);
+      return got;
     }
     await unlink(part).catch(() => {});
     throw apiError(
@@ -360,8 +374,21 @@ async function exchange(
       status,
     });
   }
-  await finish(ex, part, dest, handle);
-  return { bytes: written, sha256: hash.digest('hex') };
+  const got = { bytes: written, sha256: hash.digest('hex') };
+  await finish(ex, part, dest, handle, got);
+  return got;
+}
+
+/** Whether `path` holds exactly the bytes of `got` (size, then sha256). */
+async function holds(path: string, got: DownloadResult): Promise<boolean> {
+  try {
+    if ((await stat(path)).size !== got.bytes) return false;
+    const hash = createHash('sha256');
+    await hashExisting(hash, path, got.bytes);
+    return hash.digest('hex') === got.sha256;
+  } catch {
+    return false;
+  }
 }
 
 /** Download `url` to `dest` (see the module comment). Errors name the URL without its query string. */

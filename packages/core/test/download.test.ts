@@ -125,6 +125,24 @@ describe('download', () => {
     expect(existsSync(`${dest}.part`)).toBe(false);
   });
 
+  it('a part file renamed away by another download of the same video (a second worker) is the same success', async () => {
+    const dest = join(dir, 'videos', 'a.mp4');
+    const s = await serve(async (_req, res) => {
+      res.writeHead(200, { 'content-length': VIDEO.length, etag: ETAG });
+      res.write(VIDEO.subarray(0, 100_000));
+      // Meanwhile the other download finished: its part file, renamed over the destination.
+      await new Promise((r) => setTimeout(r, 100));
+      await writeFile(dest, VIDEO);
+      await rm(`${dest}.part`, { force: true });
+      res.end(VIDEO.subarray(100_000));
+    });
+    expect(await newClient().download(`${s.url}/v/a.mp4`, dest)).toEqual({
+      bytes: VIDEO.length,
+      sha256: SHA,
+    });
+    expect((await readFile(dest)).equals(VIDEO)).toBe(true);
+  });
+
   it('resumes with Range across attempts when the body breaks off', async () => {
     const s = await serve(cdn({ cutOn: [1], cutBytes: 64_000 }));
     const dest = join(dir, 'a.mp4');

@@ -54,6 +54,8 @@ export class RedisStore implements StateStore {
    * writer still held its job's lock).
    */
   onAppended?: (record: JournalRecord, reply: AppendReply) => void;
+  /** Called once Redis says the writer no longer holds its job (another worker took the task over). */
+  onLost?: () => void;
 
   constructor(
     private readonly redis: Redis & RedisScripts,
@@ -157,6 +159,7 @@ export class RedisStore implements StateStore {
       // A decision refused: this worker no longer holds the job. Later appends say so.
       this.failure ??= new BatchError('E_TASK_TAKEN', 'another worker has taken this task over');
     }
+    if (reply.status === -1 || (this.lock && !reply.ownLock)) this.onLost?.();
     return reply;
   }
 }

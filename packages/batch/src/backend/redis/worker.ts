@@ -4,11 +4,13 @@ import { type Client, createClient } from '@flf2v/core';
 import { Flf2vError } from '@flf2v/core/rules';
 import { type Job, Queue, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { internalError } from '../../errors.js';
 import type { JobLimits, PlannedTask } from '../../manifest/types.js';
 import { RunClock } from '../../run/clock.js';
 import type { Logger } from '../../run/pipeline/context.js';
 import { Engine, type RunScope, STOP_GRACE_MS } from '../../run/pipeline/engine.js';
 import { FrameUrls } from '../../run/pipeline/frames.js';
+import { verdictOf } from '../../run/policy.js';
 import { DEFAULT_UPLOAD_MAX_AGE_MS, openUploadCache, type UploadCache } from '../../run/upload-cache.js';
 import type { TaskState } from '../../state/run-state.js';
 import { checkRedis, connectRedis } from './connection.js';
@@ -86,6 +88,8 @@ export interface WorkerOptions {
 export class RedisWorker {
   private readonly engine: Engine;
   private readonly members = new WeakMap<TaskState, string>();
+  /** The jobs being driven, by id: aborted when BullMQ could not renew a job's lock (another worker may take it). */
+  private readonly lost = new Map<string, AbortController>();
   private readonly outDirs = new Map<string, { outDir: string; taskTimeoutMs: number }>();
   private worker?: Worker<TaskJob>;
   private readonly queue: Queue<TaskJob>;
@@ -216,6 +220,9 @@ export class RedisWorker {
       maxStalledCount: Number.MAX_SAFE_INTEGER,
     });
     this.worker.on('error', (error) => this.o.logger.warn({ err: String(error) }, 'worker: Redis error'));
+    this.worker.on('lockRenewalFailed', (jobIds) => {
+      for (const id of jobIds) this.lost.get(id)?.abort();
+    });
     this.queue.on('error', (error) => this.o.logger.warn({ err: String(error) }, 'queue: Redis error'));
   }
 
@@ -230,6 +237,26 @@ export class RedisWorker {
     const store = await RedisStore.forTask(this.redis, this.keys, runId, key, lock);
     const task = store.state.tasks.get(key);
     if (!task) return;
+    // Another worker took the job over (this one froze, or lost Redis, past --stalled-after): leave the task.
+    const lost = new AbortController();
+    store.onLost = () => lost.abort();
+    this.lost.set(job.id!, lost);
+    try {
+      await this.drive(job, token, store, task, run, lost.signal);
+    } finally {
+      this.lost.delete(job.id!);
+    }
+  }
+
+  private async drive(
+    job: Job<TaskJob>,
+    token: string | undefined,
+    store: RedisStore,
+    task: TaskState,
+    run: { outDir: string; taskTimeoutMs: number },
+    lost: AbortSignal,
+  ): Promise<void> {
+    const { runId, key } = job.data;
     store.onAppended = (record, reply) => {
       if (record.t === 'submitted' && !reply.ownLock) this.orphaned(runId, key, record.n);
       if (reply.open === 0 && 'key' in record && isSettled(store.state.tasks.get(record.key))) {
@@ -248,16 +275,20 @@ export class RedisWorker {
       inFlight: this.p.inFlight,
       frames: this.p.frames,
       uploadCache: this.p.uploadCache,
+      lost,
     };
     const ctx = this.engine.contextFor(scope);
     const plan: PlannedTask | undefined = planOf(task);
     const taskRun = this.engine.prepare(task, plan, scope, ctx);
     if (taskRun) await this.engine.drive(taskRun, ctx);
     else this.p.inFlight.free(this.members.get(task)!);
-    await store.flush().catch((error) => this.engine.failRun(error));
-    if (this.engine.stopping && !isSettled(task)) {
-      // Stopped before the task was done: back to the queue for another worker (or this one, later).
-      await job.moveToWait(token);
+    await store.flush().catch((error) => {
+      if (verdictOf(internalError(error).code) === 'fatal') this.engine.failRun(error);
+    });
+    if ((lost.aborted || this.engine.stopping) && !isSettled(task)) {
+      // Stopped before the task was done: back to the queue for another worker (or this one, later). When the job
+      // is another worker's already, moving it fails: it is theirs to finish, and it must not be completed here.
+      await job.moveToWait(token).catch(() => {});
       throw new WaitingError();
     }
   }

@@ -62,6 +62,12 @@ export interface RunScope {
   resubmitUnknown?: boolean;
   /** Re-run failed tasks (polling those with a taskId first). */
   retryFailed?: boolean;
+  /**
+   * Aborted when this process no longer holds the run's task (a worker whose job was taken over by another): the
+   * task is left at once and its calls on the wire are aborted — the task is another worker's now, and a submit
+   * cut this way is one the new owner already counts as unknown (its intent was open when it took over).
+   */
+  lost?: AbortSignal;
 }
 
 /**
@@ -151,11 +157,16 @@ export class Engine {
 
   /** The stage context for tasks of one run. */
   contextFor(scope: RunScope): StageContext {
+    const stop = scope.lost
+      ? AbortSignal.any([this.stopController.signal, scope.lost])
+      : this.stopController.signal;
+    const stopping = () => stop.aborted;
     const append = (record: JournalRecord) => {
       try {
         scope.store.append(record);
       } catch (error) {
-        this.failRun(error);
+        // A journal that cannot be written stops everything; a task another worker has taken stops only itself.
+        if (verdictOf(internalError(error).code) !== 'stopped') this.failRun(error);
         throw error;
       }
     };
@@ -173,14 +184,15 @@ export class Engine {
       idOwners: scope.idOwners,
       taskTimeoutMs: scope.taskTimeoutMs,
       uploadCache: scope.uploadCache,
-      stopSignal: this.stopController.signal,
-      abortSignal: this.abortController.signal,
-      stopping: () => this.stopping,
+      stopSignal: stop,
+      abortSignal: scope.lost
+        ? AbortSignal.any([this.abortController.signal, scope.lost])
+        : this.abortController.signal,
+      stopping,
       append,
-      pause: (ms) => this.pause(ms, this.stopController.signal),
-      pollPause: (ms) =>
-        this.pause(ms, AbortSignal.any([this.stopController.signal, this.wakeController.signal])),
-      until: (promise) => this.until(promise),
+      pause: (ms) => this.pause(ms, stop),
+      pollPause: (ms) => this.pause(ms, AbortSignal.any([stop, this.wakeController.signal]), stop),
+      until: (promise) => this.until(promise, stop),
       retries: (providerHasTask) => new TaskRetries(providerHasTask, this.o.random),
       reserveVideos: (videos) => scope.budget?.reserve(videos) ?? true,
       refundVideos: (videos) => scope.budget?.refund(videos),
@@ -249,13 +261,13 @@ export class Engine {
   /** Offer the task to the stages until none takes it, one leaves it for later, or the run stops. */
   async drive(run: TaskRun, ctx: StageContext): Promise<void> {
     try {
-      for (let visits = 0; visits < TASK_POLICY.stageVisits && !this.stopping; visits++) {
+      for (let visits = 0; visits < TASK_POLICY.stageVisits && !ctx.stopping(); visits++) {
         const stage = STAGES.find((s) => s.accepts(run));
         if (!stage || (await stage.run(run, ctx)) !== 'next') return;
       }
     } catch (thrown) {
       const error = internalError(thrown);
-      if (this.stopping || verdictOf(error.code) === 'stopped') return;
+      if (ctx.stopping() || verdictOf(error.code) === 'stopped') return;
       if (verdictOf(error.code) === 'fatal') {
         this.failRun(error);
         return;
@@ -278,22 +290,23 @@ export class Engine {
     }
   }
 
-  private async pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  /** Wait `ms`, or until `signal`; false when `stop` (the task's stop) came first. */
+  private async pause(ms: number, signal: AbortSignal, stop: AbortSignal = signal): Promise<boolean> {
     try {
       await sleep(ms, undefined, { signal });
     } catch {
       // stopped, or woken
     }
-    return !this.stopping;
+    return !stop.aborted;
   }
 
-  private until(promise: Promise<unknown>): Promise<boolean> {
-    if (this.stopping) return Promise.resolve(false);
+  private until(promise: Promise<unknown>, stop: AbortSignal): Promise<boolean> {
+    if (stop.aborted) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
       const onStop = () => resolve(false);
-      this.stopController.signal.addEventListener('abort', onStop, { once: true });
+      stop.addEventListener('abort', onStop, { once: true });
       promise.then(() => {
-        this.stopController.signal.removeEventListener('abort', onStop);
+        stop.removeEventListener('abort', onStop);
         resolve(true);
       });
     });
