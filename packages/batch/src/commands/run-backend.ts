@@ -4,6 +4,7 @@ import { keyFingerprint, RedisKeys } from '../backend/redis/keys.js';
 import { enqueueRun, readRunLog, runCounts } from '../backend/redis/run.js';
 import { RedisWorker } from '../backend/redis/worker.js';
 import { EXIT } from '../exit-codes.js';
+import { readFilmRecord } from '../film/record.js';
 import type { Plan } from '../manifest/types.js';
 import { mergeLimits } from '../run/limits.js';
 import { exitCodeOf, type SessionResult } from '../run/session.js';
@@ -107,6 +108,7 @@ export async function runOnBackend(
     state,
     runState: open > 0 ? 'interrupted' : 'finished',
     stats: state.stats,
+    film: await readFilmRecord(outDir),
   });
   await writeReports(outDir, summary);
   await log.close();

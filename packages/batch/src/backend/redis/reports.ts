@@ -1,5 +1,6 @@
 import { writeReports } from '@flf2v/reporter';
 import type { Redis } from 'ioredis';
+import { readFilmRecord } from '../../film/record.js';
 import { buildSummary } from '../../run/summary.js';
 import type { RedisKeys } from './keys.js';
 import { readRunLog } from './run.js';
@@ -15,6 +16,12 @@ export async function writeRunReports(
   const open = Number((await redis.hget(keys.run(runId), 'open')) ?? '0');
   await writeReports(
     outDir,
-    buildSummary({ outDir, state, runState: open > 0 ? 'running' : 'finished', stats: state.stats }),
+    buildSummary({
+      outDir,
+      state,
+      runState: open > 0 ? 'running' : 'finished',
+      stats: state.stats,
+      film: await readFilmRecord(outDir),
+    }),
   );
 }
