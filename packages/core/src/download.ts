@@ -1,14 +1,11 @@
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { createHash } from 'node:crypto';
+import { type FileHandle, open, unlink } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
 import { statusError } from './_classify.js';
-import { syncDirectory } from './_dirsync.js';
 import { apiError, Exchange } from './_exchange.js';
 import { transportError } from './_http.js';
+import { finish, fsError, hashExisting, openPart, probePart } from './_part-file.js';
 import { type RetryHooks, withRetry } from './_retry.js';
-import { type ApiError, localIoHint } from './errors.js';
 import type { RetryOptions, TimeoutOptions } from './options.js';
 import { redactUrl } from './redact.js';
 import type { DownloadResult } from './types.js';
@@ -46,30 +43,6 @@ interface Validator {
   value?: string;
 }
 
-function fsError(ex: Exchange, what: string, error: unknown): ApiError {
-  const code = (error as { code?: string }).code ?? 'error';
-  const hint = localIoHint(code);
-  return apiError(ex, 'E_LOCAL_IO', `${what} (${code}${hint ? `: ${hint}` : ''})`, 'not-sent', {
-    cause: error,
-    retryable: false,
-  });
-}
-
-/**
- * The part file to start from: a fresh one, created exclusively and kept open for writing (the common case:
- * one open, no stat, no exception), or the size of one an earlier attempt left (to resume with `Range`).
- */
-async function probePart(
-  part: string,
-): Promise<{ offset: 0; fresh: FileHandle } | { offset: number; fresh?: undefined }> {
-  try {
-    return { offset: 0, fresh: await openPart(part, 'wx') };
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'EEXIST') throw error;
-  }
-  return { offset: (await stat(part)).size };
-}
-
 async function snippet(body: Dispatcher.ResponseData['body']): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -86,22 +59,6 @@ async function snippet(body: Dispatcher.ResponseData['body']): Promise<string> {
     // The status decides; a body we cannot read adds nothing.
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-async function hashExisting(hash: Hash, part: string, bytes: number): Promise<void> {
-  for await (const chunk of createReadStream(part, { start: 0, end: bytes - 1 }))
-    hash.update(chunk as Buffer);
-}
-
-/** Open the part file, creating its directory on first use (one mkdir per new directory, not per file). */
-async function openPart(part: string, flags: 'a' | 'w' | 'wx'): Promise<FileHandle> {
-  try {
-    return await open(part, flags);
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'ENOENT') throw error;
-    await mkdir(dirname(part), { recursive: true });
-    return await open(part, flags);
-  }
 }
 
 /** An HTML or JSON body (whatever its Content-Type claims): video containers start with binary headers. */
@@ -129,36 +86,6 @@ function contentRange(value: unknown): { start?: number; total?: number } {
 
 function lengthOf(value: unknown): number | undefined {
   return typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : undefined;
-}
-
-/**
- * fsync the part file and rename it over `dest`. When the part file is gone because another download of the same
- * video into the same place (a second worker, still driving a task that was taken over) renamed it first, `dest`
- * holding exactly these bytes (`got`) is the same success.
- */
-async function finish(
-  ex: Exchange,
-  part: string,
-  dest: string,
-  handle: FileHandle,
-  got: DownloadResult,
-): Promise<void> {
-  try {
-    // fdatasync: contents and size, without the timestamps a full fsync would also flush.
-    await handle.datasync();
-  } catch (error) {
-    throw fsError(ex, 'cannot fsync the part file', error);
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(part, dest);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !(await holds(dest, got))) {
-      throw fsError(ex, `cannot rename the part file to ${JSON.stringify(dest)}`, error);
-    }
-  }
-  await syncDirectory(dirname(dest));
 }
 
 async function attempt(
@@ -377,18 +304,6 @@ async function exchange(
   const got = { bytes: written, sha256: hash.digest('hex') };
   await finish(ex, part, dest, handle, got);
   return got;
-}
-
-/** Whether `path` holds exactly the bytes of `got` (size, then sha256). */
-async function holds(path: string, got: DownloadResult): Promise<boolean> {
-  try {
-    if ((await stat(path)).size !== got.bytes) return false;
-    const hash = createHash('sha256');
-    await hashExisting(hash, path, got.bytes);
-    return hash.digest('hex') === got.sha256;
-  } catch {
-    return false;
-  }
 }
 
 /** Download `url` to `dest` (see the module comment). Errors name the URL without its query string. */
