@@ -4,8 +4,8 @@ import { EXIT } from '../exit-codes.js';
 import { mergeLimits } from '../run/limits.js';
 import { backendOf, refuseTakes } from './_backend.js';
 import { resolveProvider } from './_provider.js';
+import { type RunFlags, resolveOutDir } from './_run-flags.js';
 import { loadValidPlan } from './_run-outcome.js';
-import { type RunFlags, resolveOutDir } from './run.js';
 
 /**
  * `flf2v enqueue <manifest> --backend redis://… --out DIR`: validate the whole manifest (invalid: exit 2, nothing

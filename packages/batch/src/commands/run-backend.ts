@@ -13,8 +13,8 @@ import { createRunLogger } from '../util/logger.js';
 import { onStopSignals } from '../util/stop-signals.js';
 import { backendOf } from './_backend.js';
 import { resolveProvider } from './_provider.js';
+import type { RunFlags } from './_run-flags.js';
 import { printOutcome, printRunJson } from './_run-outcome.js';
-import type { RunFlags } from './run.js';
 
 /** How often `run --backend` prints where the run is (without a terminal bar: the work is shared with other workers). */
 const PROGRESS_EVERY_MS = 5_000;

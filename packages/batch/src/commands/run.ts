@@ -1,10 +1,9 @@
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { readBackendFile } from '../backend/redis/run-dir.js';
 import { usageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { formatPlanSummary, planToJson } from '../manifest/format.js';
-import { expandOutTemplate } from '../manifest/out.js';
 import type { Plan } from '../manifest/types.js';
 import { mergeLimits } from '../run/limits.js';
 import { runSession } from '../run/session.js';
@@ -15,45 +14,13 @@ import { invokedAs } from '../util/invocation.js';
 import { onStopSignals } from '../util/stop-signals.js';
 import { refuseTakes } from './_backend.js';
 import { resolveProvider } from './_provider.js';
+import { type RunFlags, resolveOutDir } from './_run-flags.js';
 import { formatRetakes, loadValidPlan, printOutcome, printRunJson } from './_run-outcome.js';
-
-export interface RunFlags {
-  out?: string;
-  submitRpm?: number;
-  queryRpm?: number;
-  maxInFlight?: number;
-  resubmitUnknown?: boolean;
-  retryFailed?: boolean;
-  /** `--retake ID…`: generate these shots again, each as a new take. */
-  retake?: string[];
-  maxVideos?: number;
-  taskTimeout?: number;
-  dryRun?: boolean;
-  strict?: boolean;
-  encoding?: string;
-  json?: boolean;
-  quiet?: boolean;
-  verbose?: boolean;
-  simulator?: boolean;
-  simulatorConfig?: string;
-  salvageState?: boolean;
-  /** `redis://…`: the run's state in Redis, worked on by this process and any `flf2v worker`. */
-  backend?: string;
-  /** `--no-prepare` sets it false. */
-  prepare?: boolean;
-}
 
 /** What `--retake` would do in `outDir` as it stands (read only; for `--dry-run`). */
 async function retakesIn(plan: Plan, outDir: string, retake: string[]) {
   const state = (await fileBackend.holds(outDir)) ? await fileBackend.read(outDir) : new RunState();
   return sessionTakes(plan, state, retake).retakes;
-}
-
-/** `--out`, else the job's `out:` (with {date}/{time}), else `runs/<job name>`. */
-export function resolveOutDir(plan: Plan, out: string | undefined, at = new Date()): string {
-  if (out) return resolve(out);
-  if (plan.job.out) return resolve(expandOutTemplate(plan.job.out, at, plan.job.timezone));
-  return resolve(join('runs', plan.job.name));
 }
 
 export async function runCommand(manifest: string, raw: Record<string, unknown>): Promise<number> {
