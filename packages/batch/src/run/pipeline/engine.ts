@@ -161,6 +161,18 @@ export class Engine {
       ? AbortSignal.any([this.stopController.signal, scope.lost])
       : this.stopController.signal;
     const stopping = () => stop.aborted;
+    // One combined signal per wake, not one per poll pause: thousands of AbortSignal.any() a minute cost CPU.
+    let wokenBy: AbortSignal | undefined;
+    let pollSignal = stop;
+    const pollSignalNow = () => {
+      const wake = this.wakeController.signal;
+      if (wokenBy !== wake) {
+        wokenBy = wake;
+        pollSignal = AbortSignal.any([stop, wake]);
+        setMaxListeners(0, pollSignal);
+      }
+      return pollSignal;
+    };
     const append = (record: JournalRecord) => {
       try {
         scope.store.append(record);
@@ -191,7 +203,7 @@ export class Engine {
       stopping,
       append,
       pause: (ms) => this.pause(ms, stop),
-      pollPause: (ms) => this.pause(ms, AbortSignal.any([stop, this.wakeController.signal]), stop),
+      pollPause: (ms) => this.pause(ms, pollSignalNow(), stop),
       until: (promise) => this.until(promise, stop),
       retries: (providerHasTask) => new TaskRetries(providerHasTask, this.o.random),
       reserveVideos: (videos) => scope.budget?.reserve(videos) ?? true,
