@@ -7,6 +7,7 @@ import { renderErrors } from './errors.js';
 import { renderFilm } from './film.js';
 import { renderCards, renderHeader } from './overview.js';
 import { buildPayload } from './payload.js';
+import { pageScript } from './script.js';
 import { renderTakes } from './takes.js';
 import { renderTimeline } from './timeline.js';
 
@@ -40,7 +41,7 @@ export function renderHtml(summary: RunSummary, options: HtmlOptions = {}): stri
     refreshSeconds: summary.run.state === 'running' ? refreshSeconds : 0,
     pageSize,
   };
-  const script = asset('report.client.js');
+  const script = pageScript();
   const csp = [
     "default-src 'none'",
     `script-src 'sha256-${createHash('sha256').update(script).digest('base64')}'`,
