@@ -157,9 +157,14 @@ export class Engine {
 
   /** The stage context for tasks of one run. */
   contextFor(scope: RunScope): StageContext {
+    // Every waiting call of the run listens on these two; hundreds at once are normal, not a leak.
     const stop = scope.lost
       ? AbortSignal.any([this.stopController.signal, scope.lost])
       : this.stopController.signal;
+    const abortSignal = scope.lost
+      ? AbortSignal.any([this.abortController.signal, scope.lost])
+      : this.abortController.signal;
+    setMaxListeners(0, stop, abortSignal);
     const stopping = () => stop.aborted;
     // One combined signal per wake, not one per poll pause: thousands of AbortSignal.any() a minute cost CPU.
     let wokenBy: AbortSignal | undefined;
@@ -197,9 +202,7 @@ export class Engine {
       taskTimeoutMs: scope.taskTimeoutMs,
       uploadCache: scope.uploadCache,
       stopSignal: stop,
-      abortSignal: scope.lost
-        ? AbortSignal.any([this.abortController.signal, scope.lost])
-        : this.abortController.signal,
+      abortSignal,
       stopping,
       append,
       pause: (ms) => this.pause(ms, stop),

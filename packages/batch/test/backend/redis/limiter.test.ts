@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { type CallClass, type CallOutcome, createClient } from '@flf2v/core';
 import { startSimulator } from '@flf2v/simulator';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -68,6 +69,7 @@ async function drive(
   const granted: number[] = [];
   const cls = o.cls ?? 'submit';
   const signal = AbortSignal.timeout(forMs);
+  setMaxListeners(0, signal); // every lane of every gate waits on it
   const lane = async (gate: RedisRateLimiter) => {
     for (;;) {
       try {
