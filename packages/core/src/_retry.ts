@@ -2,13 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { apiError, type Exchange } from './_exchange.js';
 import { ApiError, isStruggling, isTransient } from './errors.js';
 import type { RetryOptions } from './options.js';
-import type { AttemptEvent, CallGate, CallOutcome, Logger } from './types.js';
+import type { AttemptEvent, CallGate, CallOptions, CallOutcome, Logger } from './types.js';
 
 /**
  * The retry policy, wrapped around any single-attempt function (undici interceptor style): the attempt knows
  * nothing about retries, and this layer knows nothing about HTTP beyond what an `ApiError` says.
  *
- * Per attempt: wait for the gate, run, settle the gate, decide, report (`onAttempt`, debug log), back off.
+ * Per attempt: wait for the gate, `beforeSend`, run, settle the gate, decide, report (`onAttempt`, debug log),
+ * back off. `waitSignal` cuts the waits (gate, backoff) short, never a request on the wire.
  * Whether an error may be retried is the error's own `retryable` verdict, fixed where it was built
  * (`_exchange.ts`): for a submit that verdict already excludes every failure after which the task may exist,
  * so this loop cannot re-send an ambiguous submit however it is configured. What this layer adds: the
@@ -100,20 +101,40 @@ export async function withRetry<T>(
   hooks: RetryHooks,
   signal: AbortSignal | undefined,
   run: (attempt: number) => Promise<T>,
+  before: Pick<CallOptions, 'waitSignal' | 'beforeSend'> = {},
 ): Promise<T> {
   const gate = hooks.gate;
+  const { beforeSend } = before;
+  const waitSignal = before.waitSignal
+    ? signal
+      ? AbortSignal.any([signal, before.waitSignal])
+      : before.waitSignal
+    : signal;
   for (let attempt = 1; ; attempt++) {
-    if (signal?.aborted) throw abortedBeforeSend(ex);
+    if (waitSignal?.aborted) throw abortedBeforeSend(ex);
     if (gate) {
       try {
-        await gate.acquire(ex.callClass, signal);
+        await gate.acquire(ex.callClass, waitSignal);
       } catch (error) {
-        if (signal?.aborted) throw abortedBeforeSend(ex, error);
+        if (waitSignal?.aborted) throw abortedBeforeSend(ex, error);
         throw error;
       }
-      // Aborted while waiting: say so before undici would report it as an in-flight (maybe created) abort.
-      // The gate granted a slot, so hand it back: every acquire that resolves is settled exactly once.
-      if (signal?.aborted) {
+    }
+    // Aborted while waiting: say so before undici would report it as an in-flight (maybe created) abort.
+    // A granted slot is handed back: every acquire that resolves is settled exactly once.
+    if (waitSignal?.aborted) {
+      settle(gate, ex, { rateLimited: false });
+      throw abortedBeforeSend(ex);
+    }
+    if (beforeSend) {
+      let send: boolean | undefined;
+      try {
+        send = await beforeSend();
+      } catch (error) {
+        settle(gate, ex, { rateLimited: false });
+        throw error;
+      }
+      if (send === false || signal?.aborted) {
         settle(gate, ex, { rateLimited: false });
         throw abortedBeforeSend(ex);
       }
@@ -156,7 +177,7 @@ export async function withRetry<T>(
     report(ex, hooks, attempt, startedMs, api, delayMs);
     if (delayMs === undefined) throw failure;
     try {
-      await sleep(delayMs, undefined, { signal });
+      await sleep(delayMs, undefined, { signal: waitSignal });
     } catch (error) {
       throw abortedBeforeSend(ex, error);
     }

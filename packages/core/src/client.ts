@@ -52,25 +52,33 @@ export function createClient(options: ClientOptions): Client {
     path: string,
     headers: Readonly<Record<string, string>>,
     body: string | Buffer | undefined,
-    signal: AbortSignal | undefined,
+    opts: CallOptions | undefined,
     parse: (env: Envelope, text: string) => T,
   ): Promise<T> {
     ensureOpen(ex);
     const dispatcher = dispatchers.byClass[ex.callClass];
     const timeouts = o.timeouts[ex.callClass];
-    return withRetry(ex, o.retry[ex.callClass], hooks, signal, async () => {
-      const res = await sendOnce(
-        dispatcher,
-        ex,
-        route.origin,
-        path,
-        headers as Record<string, string>,
-        body,
-        timeouts,
-        signal,
-      );
-      return parse(readEnvelope(ex, res, classifier), res.text);
-    });
+    const signal = opts?.signal;
+    return withRetry(
+      ex,
+      o.retry[ex.callClass],
+      hooks,
+      signal,
+      async () => {
+        const res = await sendOnce(
+          dispatcher,
+          ex,
+          route.origin,
+          path,
+          headers as Record<string, string>,
+          body,
+          timeouts,
+          signal,
+        );
+        return parse(readEnvelope(ex, res, classifier), res.text);
+      },
+      opts,
+    );
   }
 
   function taskPath(endpoint: 'status' | 'result', taskId: string): [Exchange, Route, string] {
@@ -106,7 +114,7 @@ export function createClient(options: ClientOptions): Client {
       ensureOpen(ex);
       const payload = await buildUploadPayload(ex, input);
       const headers = { ...getHeaders, 'content-type': payload.contentType };
-      return call(ex, route, route.pathHead, headers, payload.body, opts?.signal, (env, text) =>
+      return call(ex, route, route.pathHead, headers, payload.body, opts, (env, text) =>
         parseUpload(ex, env, text, o.baseUrl),
       );
     },
@@ -120,23 +128,19 @@ export function createClient(options: ClientOptions): Client {
         throw apiError(ex, 'E_INVALID_REQUEST', `invalid request, nothing sent: ${list}`, 'not-sent');
       }
       const body = JSON.stringify(request);
-      return call(ex, route, route.pathHead, jsonHeaders, body, opts?.signal, (env, text) =>
+      return call(ex, route, route.pathHead, jsonHeaders, body, opts, (env, text) =>
         parseSubmit(ex, env, text),
       );
     },
 
     async status(taskId, opts?: CallOptions) {
       const [ex, route, path] = taskPath('status', taskId);
-      return call(ex, route, path, getHeaders, undefined, opts?.signal, (env, text) =>
-        parseStatus(ex, env, text),
-      );
+      return call(ex, route, path, getHeaders, undefined, opts, (env, text) => parseStatus(ex, env, text));
     },
 
     async result(taskId, opts?: CallOptions) {
       const [ex, route, path] = taskPath('result', taskId);
-      return call(ex, route, path, getHeaders, undefined, opts?.signal, (env, text) =>
-        parseResult(ex, env, text),
-      );
+      return call(ex, route, path, getHeaders, undefined, opts, (env, text) => parseResult(ex, env, text));
     },
 
     async download(url, destPath, opts?: CallOptions) {

@@ -46,7 +46,20 @@ export interface DownloadResult {
 }
 
 export interface CallOptions {
+  /** Aborts the call wherever it is, a request on the wire included (a submit cut there may have created its task). */
   signal?: AbortSignal;
+  /**
+   * Aborts only the waits before a request leaves (the gate's turn, a backoff), never a request on the wire:
+   * a stop that must not turn a known outcome into an unknown one. Aborted: `E_ABORTED`, nothing sent.
+   */
+  waitSignal?: AbortSignal;
+  /**
+   * Called on every attempt once the gate has granted it, just before its request leaves: the place to make
+   * an intent durable (a journal write), so that no time passes between the intent and the request but the
+   * write itself. Returns false to send nothing (`E_ABORTED`, nothing sent); a rejection is rethrown as is.
+   * Either way the gate's slot is handed back unused.
+   */
+  beforeSend?: () => Promise<boolean | undefined> | boolean | undefined;
 }
 
 export interface UploadInput {
