@@ -1,7 +1,8 @@
-import { ApiError } from '@flf2v/core/rules';
+import type { SubmitResult } from '@flf2v/core';
+import { ApiError, type GenerationRequest } from '@flf2v/core/rules';
 import { generationRequest } from '../../manifest/identity.js';
 import { call, errorRecord, failTask, retryAfterOf } from './call.js';
-import type { Stage } from './context.js';
+import type { Stage, StageContext } from './context.js';
 
 /**
  * Submit: a planned task with its frame URLs is sent, once. The exactly-once discipline (DESIGN.md): the intent is
@@ -39,10 +40,7 @@ export const submitStage: Stage = {
           ctx,
           'submit',
           run,
-          async (signal) => {
-            await ctx.store.appendDurable({ t: 'intent', key: task.key, n, at: new Date().toISOString() });
-            return ctx.client.submit(body, { signal });
-          },
+          (signal) => submitOnce(ctx, body, signal, task.key, n),
           // Slots taken before a provider cap was learned (while this waited its turn) outnumber it: give this one
           // back and queue again rather than send into a refusal.
           () => !ctx.inFlight.overCap,
@@ -105,4 +103,40 @@ export const submitStage: Stage = {
 /** How a provider refuses a frame URL it no longer knows (a business error, or a 4xx on the request). */
 function isFrameRefusal(code: string): boolean {
   return code === 'E_PROVIDER' || code === 'E_INVALID_REQUEST';
+}
+
+/**
+ * One submit through the client, its intent made durable only once the rate gate lets the POST go (not before
+ * the wait: a kill while waiting leaves the task planned, nothing sent, rather than unknown). A stop cuts the
+ * wait short while no intent is open; from the intent on, the call runs to its outcome over the client's
+ * retries, as a POST on the wire is never cut by a stop.
+ */
+async function submitOnce(
+  ctx: StageContext,
+  body: GenerationRequest,
+  signal: AbortSignal,
+  key: string,
+  n: number,
+): Promise<SubmitResult> {
+  let open = false;
+  const wait = new AbortController();
+  const onStop = () => {
+    if (!open) wait.abort();
+  };
+  ctx.stopSignal.addEventListener('abort', onStop, { once: true });
+  if (ctx.stopSignal.aborted) onStop();
+  try {
+    return await ctx.client.submit(body, {
+      signal,
+      waitSignal: wait.signal,
+      beforeSend: async () => {
+        if (open) return;
+        if (ctx.stopping()) return false;
+        await ctx.store.appendDurable({ t: 'intent', key, n, at: new Date().toISOString() });
+        open = true;
+      },
+    });
+  } finally {
+    ctx.stopSignal.removeEventListener('abort', onStop);
+  }
 }
