@@ -2,7 +2,7 @@ import { EXIT } from '../exit-codes.js';
 import { summaryFromDir } from './_state-summary.js';
 
 export async function statusCommand(dir: string, opts: Record<string, unknown>): Promise<number> {
-  const { summary, runningPid } = await summaryFromDir(dir);
+  const { summary, runningPid, where } = await summaryFromDir(dir);
   const t = summary.totals;
   if (opts.json) {
     process.stdout.write(
@@ -16,6 +16,7 @@ export async function statusCommand(dir: string, opts: Record<string, unknown>):
       stages.set(task.stage ?? 'pending', (stages.get(task.stage ?? 'pending') ?? 0) + 1);
   const lines = [
     `${summary.run.name} — ${summary.run.outDir}`,
+    ...(where ? [`  backend:   ${where}`] : []),
     `  state:     ${summary.run.state}${runningPid ? ` (pid ${runningPid})` : ''}`,
     ...(summary.run.stoppedBy && !runningPid
       ? [`  stopped:   ${summary.run.stoppedBy.message} [${summary.run.stoppedBy.code}]`]

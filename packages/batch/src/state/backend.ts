@@ -31,6 +31,18 @@ export interface StateBackend {
    * on by many processes (Redis): until then the run is `running`. Absent: the last session's end says.
    */
   settled?(dir: string): Promise<boolean>;
+  /**
+   * Of the tasks whose submit intent has no outcome yet (`pending` intents in `state`), the keys whose runner is
+   * alive: their POST is on the wire now (pending), while the others' runner died (unknown until taken over).
+   */
+  submitting(dir: string, state: RunState): Promise<ReadonlySet<string>>;
+  /** Where the state lives, for people (`flf2v status`); absent for the run directory's own files. */
+  readonly where?: string;
+}
+
+/** Keys of the tasks of `state` with an open submit intent. */
+export function openIntents(state: RunState): string[] {
+  return [...state.tasks.values()].filter((t) => t.pending.length > 0).map((t) => t.key);
 }
 
 /** The embedded backend: a CRC-checked JSON-lines journal and its snapshot in `DIR/state/`, one runner per directory. */
@@ -60,4 +72,6 @@ export const fileBackend: StateBackend = {
     return parts.every((p) => p === '-') ? undefined : parts.join('|');
   },
   runner: (dir) => liveHolder(dir),
+  // One runner per directory: while it lives, its open intents are its submits on the wire.
+  submitting: async (dir, state) => new Set((await liveHolder(dir)) ? openIntents(state) : []),
 };

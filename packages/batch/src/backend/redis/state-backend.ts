@@ -1,7 +1,7 @@
 import { BatchError } from '../../errors.js';
-import type { StateBackend } from '../../state/backend.js';
-import { connectRedis } from './connection.js';
-import { RedisKeys } from './keys.js';
+import { openIntents, type StateBackend } from '../../state/backend.js';
+import { connectRedis, redisError } from './connection.js';
+import { jobIdOf, QUEUE_NAME, RedisKeys } from './keys.js';
 import { readRunLog } from './run.js';
 import type { BackendFile } from './run-dir.js';
 import { parseRedisUrl, type RedisAddress } from './url.js';
@@ -20,14 +20,19 @@ export function addressOf(file: BackendFile, env = process.env): RedisAddress {
 export function redisStateBackend(file: BackendFile): StateBackend {
   const keys = new RedisKeys(file.fingerprint);
   const withRedis = async <T>(use: (redis: ReturnType<typeof connectRedis>) => Promise<T>): Promise<T> => {
-    const redis = connectRedis(addressOf(file), { name: 'flf2v:read' });
+    const address = addressOf(file);
+    const redis = connectRedis(address, { name: 'flf2v:read' });
     try {
       return await use(redis);
+    } catch (error) {
+      // Redis down: say so, and where, rather than what the client's retries ran into.
+      throw redis.status === 'ready' ? error : redisError(redis, address, `reading run ${file.runId}`, error);
     } finally {
       redis.disconnect();
     }
   };
   return {
+    where: `${file.backend}, run ${file.runId}, for the workers of key ${file.fingerprint}`,
     async open() {
       throw new BatchError(
         'E_USAGE',
@@ -47,5 +52,15 @@ export function redisStateBackend(file: BackendFile): StateBackend {
     runner: async () => undefined,
     settled: () =>
       withRedis(async (redis) => Number((await redis.hget(keys.run(file.runId), 'open')) ?? '0') === 0),
+    // A worker holds a task's job by BullMQ's lock, renewed while it lives: an open intent under a held lock is a
+    // submit on the wire; without one, the worker died and the next one to take the job settles it as unknown.
+    async submitting(_dir, state) {
+      const open = openIntents(state);
+      if (open.length === 0) return new Set<string>();
+      const held = await withRedis((redis) =>
+        redis.mget(open.map((key) => `${keys.prefix}:${QUEUE_NAME}:${jobIdOf(file.runId, key)}:lock`)),
+      );
+      return new Set(open.filter((_, i) => held[i] !== null));
+    },
   };
 }
