@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
@@ -94,6 +94,79 @@ describe('the Redis backend', () => {
     expect((await readReport(out)).totals).toMatchObject({ tasks: 6, succeeded: 6 });
     const report = await runCli(['report', out], { env });
     expect(report.code, report.stderr).toBe(0);
+  });
+
+  it("status while a worker's submit is on the wire: pending (submitting), not unknown; the worker says what it did", async () => {
+    const redis = await startRedis();
+    const sim = await simulator({
+      timings: { pendingMs: 50, runningMs: 200 },
+      faults: [{ kind: 'slow', endpoints: ['submit'], delayMs: 4000, count: 1 }],
+    });
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 1);
+    const out = join(dir, 'out');
+    const env = cliEnv(sim, { FLF2V_CACHE_DIR: join(dir, 'cache') });
+    expect((await runCli(['enqueue', manifest, '--backend', redis.url, '--out', out], { env })).code).toBe(0);
+    const worker = spawnCli(['worker', '--backend', redis.url], { env });
+    await waitFor(() => (sim.ledger().faults.byEndpoint['submit:slow'] ?? 0) >= 1);
+    const during = await runCli(['status', out], { env });
+    expect(during.stdout).toContain('pending:   1 (1 submitting)');
+    expect(during.stdout).toContain('unknown:   0');
+    expect(during.stdout).toMatch(/backend: {3}redis:\/\/.*, run \w+, for the workers of key [0-9a-f]{16}/);
+    await waitFor(() => existsSync(join(out, 'report.json')), 30_000);
+    worker.kill('SIGINT');
+    const end = await worker.result;
+    expect(end.code, end.stderr).toBe(130);
+    expect(end.stderr).toMatch(/run \w+ finished: 1 succeeded, 0 failed, 0 unknown; reports in /);
+    expect(end.stderr).toContain('stopped: 1 tasks settled here (1 succeeded, 0 failed, 0 unknown)');
+  });
+
+  it('a worker of another key says whose tasks are waiting; a worker without a key says how to rehearse', async () => {
+    const redis = await startRedis();
+    const sim = await simulator();
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 2);
+    const out = join(dir, 'out');
+    const env = cliEnv(sim, { FLF2V_CACHE_DIR: join(dir, 'cache') });
+    const enq = await runCli(['enqueue', manifest, '--backend', redis.url, '--out', out], { env });
+    const fp = /workers of key ([0-9a-f]{16})/.exec(enq.stderr)?.[1];
+    expect(fp, enq.stderr).toBeDefined();
+    const other = spawnCli(['worker', '--backend', redis.url], {
+      env: { ...env, BAICAI_API_KEY: 'sk-another-key-0123456789' },
+    });
+    let said = '';
+    other.stderr!.on('data', (d: string) => (said += d));
+    await waitFor(() => said.includes('note:'));
+    expect(said).toContain(`tasks waiting here belong to other API keys (2 of key ${fp})`);
+    other.kill('SIGINT');
+    await other.result;
+    const noKey = await runCli(['worker', '--backend', redis.url], { env: { ...env, BAICAI_API_KEY: '' } });
+    expect(noKey.code).toBe(3);
+    expect(noKey.stderr).toContain('flf2v simulator --port 8787');
+    expect(noKey.stderr).not.toContain('pass --simulator');
+  });
+
+  it("Redis not there: enqueue, worker and status say so at once, with the connection's reason", async () => {
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 1);
+    const gone = 'redis://127.0.0.1:9'; // the discard port: nothing listens
+    const env = cliEnv(undefined, { BAICAI_API_KEY: API_KEY, FLF2V_CACHE_DIR: join(dir, 'cache') });
+    for (const args of [
+      ['enqueue', manifest, '--backend', gone, '--out', join(dir, 'out')],
+      ['worker', '--backend', gone],
+    ]) {
+      const res = await runCli(args, { env });
+      expect(res.code, args[0]).toBe(3);
+      expect(res.stderr).toContain('cannot reach Redis at redis://127.0.0.1:9/0 (connect ECONNREFUSED');
+      expect(res.stderr).not.toMatch(/maxRetriesPerRequest|\.\./);
+    }
+    const runDir = join(dir, 'elsewhere');
+    await mkdir(runDir);
+    const file = { backend: `${gone}/0`, runId: 'r1', fingerprint: '0123456789abcdef' };
+    await writeFile(join(runDir, 'backend.json'), JSON.stringify(file));
+    const status = await runCli(['status', runDir], { env });
+    expect(status.code).toBe(3);
+    expect(status.stderr).toContain('cannot reach Redis at redis://127.0.0.1:9/0 (connect ECONNREFUSED');
   });
 
   it('an invalid manifest enqueues nothing (exit 2); a Redis that would lose intents is refused (exit 3), naming the setting', async () => {

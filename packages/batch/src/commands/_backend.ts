@@ -1,8 +1,10 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { isFlf2vError } from '@flf2v/core';
 import type { RedisAddress } from '../backend/redis/url.js';
 import { parseRedisUrl } from '../backend/redis/url.js';
 import { usageError } from '../errors.js';
+import { exitCodeFor } from '../exit-codes.js';
 import { formatLocation } from '../manifest/location.js';
 import { takeOf } from '../manifest/take.js';
 import type { Plan } from '../manifest/types.js';
@@ -54,4 +56,15 @@ export function workerLogger(options: { verbose?: boolean; secrets: string[] }):
     pretty: options.verbose,
     secrets: options.secrets,
   });
+}
+
+/**
+ * A worker that could not start (`RedisWorker.start` threw): say the error as the CLI does and exit at once. It
+ * leaves commands behind on BullMQ's connections, which would hold the process for their timeout and may fail
+ * after it with nobody listening (an uncaught error, exit 1). Anything but a Flf2vError is rethrown.
+ */
+export function exitOnStartFailure(error: unknown): never {
+  if (!isFlf2vError(error)) throw error;
+  process.stderr.write(`flf2v: ${error.message} [${error.code}]\n`);
+  process.exit(exitCodeFor(error.code));
 }

@@ -27,6 +27,11 @@ export interface ProviderPlace {
   simulatorTaskFile?: string;
   /** Where the embedded simulator keeps uploaded frames, so their URLs stay valid for a resumed run. */
   simulatorUploadDir?: string;
+  /**
+   * For commands without `--simulator` (enqueue, worker, run --backend): a missing key's message tells how to
+   * rehearse with a separate simulator process instead.
+   */
+  noSimulatorFlag?: boolean;
 }
 
 /**
@@ -57,7 +62,9 @@ export async function resolveProvider(
   if (!apiKey) {
     throw new Flf2vError(
       'E_CONFIG',
-      'BAICAI_API_KEY is not set: export your API key (sk-…), or pass --simulator to rehearse against the local simulator',
+      place.noSimulatorFlag
+        ? 'BAICAI_API_KEY is not set: export your API key (sk-…). To rehearse without one: flf2v simulator --port 8787 in another terminal, then BAICAI_BASE_URL=http://127.0.0.1:8787 and BAICAI_API_KEY=sk-rehearsal for every producer and worker'
+        : 'BAICAI_API_KEY is not set: export your API key (sk-…), or pass --simulator to rehearse against the local simulator',
       { retryable: false },
     );
   }

@@ -18,7 +18,7 @@ export async function enqueueCommand(manifest: string, raw: Record<string, unkno
   const plan = await loadValidPlan(manifest, flags);
   if (typeof plan === 'number') return plan;
   refuseTakes(plan);
-  const provider = await resolveProvider({}, process.env);
+  const provider = await resolveProvider({}, process.env, { noSimulatorFlag: true });
   const outDir = resolveOutDir(plan, flags.out);
   const result = await enqueueRun({
     address,
@@ -34,7 +34,7 @@ export async function enqueueCommand(manifest: string, raw: Record<string, unkno
   process.stdout.write(`${result.file.runId}\n`);
   if (!flags.quiet) {
     process.stderr.write(
-      `flf2v: run ${result.file.runId} on ${address.display}: ${result.tasks} tasks (${result.added} new), ${result.queued} queued for workers; ` +
+      `flf2v: run ${result.file.runId} on ${address.display}: ${result.tasks} tasks (${result.added} new), ${result.queued} queued for the workers of key ${result.file.fingerprint}; ` +
         `status: flf2v status ${relative(process.cwd(), outDir) || '.'}\n`,
     );
   }

@@ -1,5 +1,5 @@
 import { writeReports } from '@flf2v/reporter';
-import { checkRedis, connectRedis } from '../backend/redis/connection.js';
+import { connectRedis } from '../backend/redis/connection.js';
 import { keyFingerprint, RedisKeys } from '../backend/redis/keys.js';
 import { enqueueRun, readRunLog, runCounts } from '../backend/redis/run.js';
 import { RedisWorker } from '../backend/redis/worker.js';
@@ -11,7 +11,7 @@ import { exitCodeOf, type SessionResult } from '../run/session.js';
 import { buildSummary, planTotals } from '../run/summary.js';
 import { createRunLogger } from '../util/logger.js';
 import { onStopSignals } from '../util/stop-signals.js';
-import { backendOf } from './_backend.js';
+import { backendOf, exitOnStartFailure } from './_backend.js';
 import { resolveProvider } from './_provider.js';
 import type { RunFlags } from './_run-flags.js';
 import { printOutcome, printRunJson } from './_run-outcome.js';
@@ -32,7 +32,7 @@ export async function runOnBackend(
   startedMs: number,
 ): Promise<number> {
   const address = backendOf(flags);
-  const provider = await resolveProvider({}, process.env);
+  const provider = await resolveProvider({}, process.env, { noSimulatorFlag: true });
   const limits = mergeLimits(plan.job.limits, flags);
   const { file } = await enqueueRun({
     address,
@@ -82,7 +82,6 @@ export async function runOnBackend(
     }
   }, 250);
   try {
-    await checkRedis(redis, address);
     worker = await RedisWorker.start({
       address,
       apiKey: provider.apiKey,
@@ -92,6 +91,9 @@ export async function runOnBackend(
       onRunSettled: (id) => {
         if (id === runId) settle();
       },
+    }).catch(async (error: unknown) => {
+      await log.close();
+      return exitOnStartFailure(error);
     });
     await settled;
   } finally {

@@ -56,7 +56,7 @@ export interface EnqueueResult {
 export async function enqueueRun(o: EnqueueOptions): Promise<EnqueueResult> {
   const redis = withScripts(connectRedis(o.address, { name: 'flf2v:enqueue' }));
   try {
-    await checkRedis(redis, o.address);
+    await checkRedis(o.address);
     const keys = new RedisKeys(keyFingerprint(o.apiKey));
     const file = await claimRunDir(o.outDir, o.address.display, keys.fp);
     const { runId } = file;
@@ -167,4 +167,25 @@ export async function runCounts(
     if (field.startsWith('phase:')) phases[field.slice(6)] = Number(value);
   }
   return { open: Number(h.open ?? 0), phases };
+}
+
+/**
+ * Tasks not yet settled per API key fingerprint, over every run in this Redis (keys `flf2v:{fp}:runs`): what a
+ * worker looks at to tell a user whose producer used another key. Reads only; scans the keyspace once.
+ */
+export async function openTasksByKey(redis: Redis): Promise<Map<string, number>> {
+  const byKey = new Map<string, number>();
+  for await (const batch of redis.scanStream({ match: 'flf2v:*:runs', count: 1000 }) as AsyncIterable<
+    string[]
+  >) {
+    for (const setKey of batch) {
+      const keys = new RedisKeys(setKey.slice('flf2v:'.length, -':runs'.length));
+      let open = 0;
+      for (const runId of await redis.smembers(setKey)) {
+        open += Number((await redis.hget(keys.run(runId), 'open')) ?? '0');
+      }
+      byKey.set(keys.fp, (byKey.get(keys.fp) ?? 0) + open);
+    }
+  }
+  return byKey;
 }

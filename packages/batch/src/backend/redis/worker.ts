@@ -18,7 +18,7 @@ import { RedisInFlight } from './in-flight.js';
 import { jobIdOf, keyFingerprint, QUEUE_NAME, RedisKeys } from './keys.js';
 import { RedisRateLimiter } from './limiter.js';
 import { planOf } from './plan-of.js';
-import { writeRunReports } from './reports.js';
+import { type RunTotals, writeRunReports } from './reports.js';
 import type { TaskJob } from './run.js';
 import { type RedisScripts, withScripts } from './scripts.js';
 import { backendError, RedisStore } from './store.js';
@@ -71,8 +71,10 @@ export interface WorkerOptions {
   lockDurationMs?: number;
   /** The upload cache's directory. @default the user cache dir */
   cacheDir?: string;
-  /** Called once every task of a run is settled (its reports are written by then). */
-  onRunSettled?: (runId: string) => void;
+  /** Called once every task of a run is settled (its reports are written by then), with the run's totals. */
+  onRunSettled?: (runId: string, run: { outDir: string; totals: RunTotals }) => void;
+  /** Called when this worker settled a task (succeeded, failed or unknown). */
+  onTaskSettled?: (runId: string, task: TaskState) => void;
   /** The client's gate. @default a RedisRateLimiter: the key's limits, kept by all its workers together */
   gate?: CallGate;
 }
@@ -95,6 +97,8 @@ export class RedisWorker {
   private readonly queue: Queue<TaskJob>;
   /** Timers to clear on stop. */
   readonly timers: NodeJS.Timeout[] = [];
+  /** Tasks put back in the queue unfinished (stopped, or taken over by another worker), since start. */
+  handedBack = 0;
 
   private readonly redis: Redis & RedisScripts;
   private readonly keys: RedisKeys;
@@ -118,6 +122,7 @@ export class RedisWorker {
    * @throws BatchError `E_BACKEND`
    */
   static async start(o: WorkerOptions): Promise<RedisWorker> {
+    await checkRedis(o.address);
     const redis = withScripts(
       connectRedis(o.address, { name: 'flf2v:worker', rideThroughMs: RIDE_THROUGH_MS }),
     );
@@ -126,12 +131,6 @@ export class RedisWorker {
     // The limiter's own connection: on the journal's, its answers would wait behind the appends' fsyncs.
     const pacing = connectRedis(o.address, { name: 'flf2v:worker:limits', rideThroughMs: RIDE_THROUGH_MS });
     const connections = [redis, subscriber, bull, pacing];
-    try {
-      await checkRedis(redis, o.address);
-    } catch (error) {
-      for (const c of connections) c.disconnect();
-      throw error;
-    }
     const keys = new RedisKeys(keyFingerprint(o.apiKey));
     let stored = (await redis.hgetall(`${keys.prefix}:limits`)) as Record<string, string>;
     const refresh = setInterval(() => {
@@ -201,6 +200,11 @@ export class RedisWorker {
     return this.engine.live;
   }
 
+  /** The API key's fingerprint (`keyFingerprint`): the runs this worker serves are the runs enqueued with it. */
+  get fingerprint(): string {
+    return this.keys.fp;
+  }
+
   /** The error that stopped the worker (a wrong key, Redis gone), if one did. */
   get fatal() {
     return this.engine.fatal;
@@ -261,7 +265,10 @@ export class RedisWorker {
       if (record.t === 'submitted' && !reply.ownLock) this.orphaned(runId, key, record.n);
       if (reply.open === 0 && 'key' in record && isSettled(store.state.tasks.get(record.key))) {
         void writeRunReports(this.redis, this.keys, runId, run.outDir)
-          .then(() => this.o.onRunSettled?.(runId))
+          .then((totals) => {
+            this.o.logger.info({ runId, outDir: run.outDir, totals }, 'run finished; reports written');
+            this.o.onRunSettled?.(runId, { outDir: run.outDir, totals });
+          })
           .catch((error) => this.o.logger.warn({ runId, err: String(error) }, 'cannot write the reports'));
       }
     };
@@ -285,7 +292,12 @@ export class RedisWorker {
     await store.flush().catch((error) => {
       if (verdictOf(internalError(error).code) === 'fatal') this.engine.failRun(error);
     });
+    if (isSettled(task) && !lost.aborted) {
+      this.o.logger.info({ runId, id: task.id, key, outcome: task.phase }, 'task settled');
+      this.o.onTaskSettled?.(runId, task);
+    }
     if ((lost.aborted || this.engine.stopping) && !isSettled(task)) {
+      this.handedBack++;
       // Stopped before the task was done: back to the queue for another worker (or this one, later). When the job
       // is another worker's already, moving it fails: it is theirs to finish, and it must not be completed here.
       await job.moveToWait(token).catch(() => {});
