@@ -76,16 +76,17 @@ export async function workerCommand(raw: Record<string, unknown>): Promise<numbe
     if (!flags.quiet) void otherKeysWork(address, worker.fingerprint).then((note) => note && say(note));
   });
   clearInterval(watch);
-  const handedBack = await worker.stop();
+  // Jobs Redis did not take back (it did not answer) stall and are taken over; the worker logged it.
+  await worker.stop();
   dispose();
   await log.close();
   const fatal = worker.fatal;
   if (fatal) process.stderr.write(`flf2v worker: ${fatal.message} [${fatal.code}]\n`);
   else say(`stopped: ${progress.line()}; ${worker.handedBack} unfinished handed back to the queue`);
   const code = fatal ? exitCodeFor(fatal.code) : stopped ? EXIT.INTERRUPTED : EXIT.OK;
-  // Redis gone: commands of the closed connections would keep the process alive until they time out.
-  if (!handedBack) process.exit(code);
-  return code;
+  // The worker's end is the process's end: nothing BullMQ or ioredis left behind (a command waiting for its
+  // timeout on a closed connection, a late error nobody listens to any more) may hold it or crash it.
+  process.exit(code);
 }
 
 /**
