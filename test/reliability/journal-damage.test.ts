@@ -14,7 +14,8 @@ import { size, testSeed } from './_support.js';
  *
  * - replay keeps exactly the longest valid prefix: the records of the lines before the first damaged one;
  * - a torn tail (the damage leaves one invalid last line) is dropped silently;
- * - damage before the last line is refused with E_JOURNAL_CORRUPT, and `salvage` then keeps exactly the prefix;
+ * - damage before the last line is refused with E_JOURNAL_CORRUPT, and `salvage` then keeps every line the damage
+ *   did not touch, before the damage and after it (a lost header line is refused even then);
  * - after a torn tail, reopening and appending never leaves the garbage in the middle.
  *
  * The expected outcome is computed from the original lines and where the damage landed, not by decoding the
@@ -240,6 +241,30 @@ function expected(e: Encoded, d: Damage, damaged: Buffer): Expected {
   return { keep: k, validBytes, refuse: beforeLast || moreLines };
 }
 
+/**
+ * Which original lines `salvage` keeps: every line the damage did not touch. A truncation keeps the whole lines
+ * before the cut; a flipped bit ruins its line, and a flipped newline the next line too (merged into it); garbage
+ * ruins the line it lands in, and the line it lands in front of unless it ends with a newline — except garbage
+ * that starts with a newline put just before a line's own newline, which ends that line intact.
+ */
+function salvageKeeps(e: Encoded, d: Damage): boolean[] {
+  const starts = e.ends.map((_, i) => (i === 0 ? 0 : e.ends[i - 1]!));
+  return e.ends.map((end, i) => {
+    const start = starts[i]!;
+    switch (d.kind) {
+      case 'truncate':
+        return end <= d.at;
+      case 'flip':
+        return !(d.at >= start && d.at < end) && !(i > 0 && d.at === start - 1);
+      case 'insert': {
+        if (d.at === start) return d.garbage[d.garbage.length - 1] === 10;
+        if (d.at === end - 1) return d.garbage[0] === 10;
+        return !(d.at > start && d.at < end);
+      }
+    }
+  });
+}
+
 /** The RunState that applying `records` in order yields (compared by snapshot). */
 function stateOf(records: readonly JournalRecord[]): ReturnType<RunState['toSnapshot']> {
   const s = new RunState();
@@ -255,7 +280,7 @@ async function writeJournal(dir: string, bytes: Uint8Array): Promise<void> {
 }
 
 describe('journal: torn tails and bit flips (fast-check)', () => {
-  it('replay keeps exactly the longest valid prefix; refuses damage before the last line unless salvaging', async () => {
+  it('replay keeps exactly the longest valid prefix; refuses damage before the last line; salvage keeps every untouched line', async () => {
     const seed = testSeed('journal replay', FILE);
     const dir = await tempDir('flf2v-rel-journal-');
     const stats = { truncate: 0, flip: 0, insert: 0, refused: 0, torn: 0, intact: 0 };
@@ -295,10 +320,17 @@ describe('journal: torn tails and bit flips (fast-check)', () => {
             expect(r.validBytes).toBe(want.validBytes);
             expect(r.droppedBytes).toBe(damaged.length - want.validBytes);
           }
-          // replay({ salvage }): always exactly the prefix.
-          const s = await replay(dir, { salvage: true });
-          expect(s.state.toSnapshot(0)).toEqual(stateOf(kept));
-          expect(s.validBytes).toBe(want.validBytes);
+          // replay({ salvage }): every untouched line, before the damage and after it.
+          const keeps = salvageKeeps(e, d);
+          const salvaged = e.records.filter((_, i) => keeps[i]);
+          if (salvaged.length > 0 && !keeps[0]) {
+            await expect(replay(dir, { salvage: true })).rejects.toMatchObject({ code: 'E_JOURNAL_CORRUPT' });
+          } else {
+            const s = await replay(dir, { salvage: true });
+            expect(s.state.toSnapshot(0)).toEqual(stateOf(salvaged));
+            const lengths = e.ends.map((end, i) => end - (i === 0 ? 0 : e.ends[i - 1]!));
+            expect(s.validBytes).toBe(lengths.reduce((sum, len, i) => sum + (keeps[i] ? len : 0), 0));
+          }
           // Replay is read-only: the damaged bytes are still there for a person to inspect.
           expect(Buffer.compare(await readFile(statePaths(dir).journal), damaged)).toBe(0);
         },

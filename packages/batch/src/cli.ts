@@ -150,7 +150,10 @@ Exit codes:
     )
     .option('--dry-run', 'plan only: validate and print what would be sent; send nothing')
     .option('--json', 'print the final summary as JSON on stdout')
-    .option('--salvage-state', 'accept a damaged state journal by keeping its records before the damage')
+    .option(
+      '--salvage-state',
+      'accept a damaged state journal: keep every record that passes its checksum, pass over the damaged lines',
+    )
     .option(
       '--backend <url>',
       'redis://HOST:PORT[/DB]: keep the run in Redis and work on it here, alongside any flf2v worker',

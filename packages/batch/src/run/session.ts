@@ -81,6 +81,10 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     store = await fileBackend.open(o.outDir, {
       create: { job: o.plan.job.name, manifestHash: o.plan.manifest.hash, tool: `flf2v/${TOOL_VERSION}` },
       salvage: o.salvageState,
+      onSalvaged: ({ skippedLines, keptAt }) =>
+        process.stderr.write(
+          `flf2v: --salvage-state: passed over damaged line(s) ${skippedLines.join(', ')} of the state journal and kept every record that passes its checksum; the damaged journal is kept as ${keptAt}\n`,
+        ),
     });
     const job = store.state.header?.job;
     if (job && job !== o.plan.job.name) {

@@ -21,6 +21,11 @@ export interface DecodedJournal {
   reason?: string;
   /** True when the only invalid data is the last line (a write torn by a crash): safe to drop. */
   tornTailOnly: boolean;
+  /**
+   * Salvage only: the 1-based numbers of the invalid lines passed over, and the byte ranges `[start, end)` of the
+   * lines kept (each valid line, newline included), in order.
+   */
+  salvaged?: { skippedLines: number[]; kept: Array<[number, number]> };
 }
 
 function decodeLine(line: string): JournalRecord | string {
@@ -95,4 +100,39 @@ export function decodeJournal(buffer: Buffer, onRecord?: (record: JournalRecord)
     offset = end + 1;
   }
   return { records, validBytes: offset, tornTailOnly: true };
+}
+
+/**
+ * Decode a damaged journal for `--salvage-state`: every line that passes its checksum is kept, in order, and every
+ * other line is passed over (a torn last line included). Records are independent facts, each applied once, so a
+ * record after a damaged line is as good as one before it: dropping it would forget task ids and downloads, and
+ * a task whose id is forgotten is sent again.
+ */
+export function salvageJournal(buffer: Buffer, onRecord: (record: JournalRecord) => void): DecodedJournal {
+  const skippedLines: number[] = [];
+  const kept: Array<[number, number]> = [];
+  let reason: string | undefined;
+  let offset = 0;
+  let lineNo = 0;
+  while (offset < buffer.length) {
+    const end = buffer.indexOf(10, offset);
+    lineNo++;
+    const lineEnd = end === -1 ? buffer.length : end;
+    const decoded = end === -1 ? 'line not terminated' : decodeLineAt(buffer, offset, lineEnd);
+    if (typeof decoded === 'string') {
+      skippedLines.push(lineNo);
+      reason ??= decoded;
+    } else {
+      onRecord(decoded);
+      kept.push([offset, end + 1]);
+    }
+    offset = lineEnd + 1;
+  }
+  return {
+    records: [],
+    validBytes: kept.reduce((n, [a, b]) => n + b - a, 0),
+    ...(skippedLines.length > 0 ? { firstInvalidLine: skippedLines[0], reason } : {}),
+    tornTailOnly: skippedLines.length === 0,
+    salvaged: { skippedLines, kept },
+  };
 }

@@ -1,12 +1,14 @@
-import { type FileHandle, mkdir, open, readFile, rename, truncate } from 'node:fs/promises';
+import { copyFile, type FileHandle, mkdir, open, readFile, rename, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatchError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../util/fs-atomic.js';
 import { localIoFailure } from '../util/local-io.js';
-import { decodeJournal, encodeLine } from './_lines.js';
+import { decodeJournal, encodeLine, salvageJournal } from './_lines.js';
 import { JOURNAL_FORMAT_VERSION, type JournalRecord } from './records.js';
 import { RunState, type StateSnapshot } from './run-state.js';
 import type { OpenStoreOptions, StateStore } from './store.js';
+
+const NEWLINE = Buffer.from('\n');
 
 /** Files of the JSON-lines backend, inside the run directory. */
 export function statePaths(dir: string) {
@@ -29,6 +31,11 @@ export interface ReplayResult {
   /** Bytes dropped from the journal's end (torn tail, or corruption when salvaging). */
   droppedBytes: number;
   journalExists: boolean;
+  /**
+   * `salvage` of a damaged journal: the lines passed over (1-based) and the journal without them, which
+   * `openFileStore` puts in place of the damaged one (kept beside it).
+   */
+  salvaged?: { skippedLines: number[]; journal: Buffer };
 }
 
 async function readIfExists(path: string): Promise<Buffer | undefined> {
@@ -84,7 +91,7 @@ export async function replay(dir: string, options: { salvage?: boolean } = {}): 
   let generation = snapshotGeneration;
   let staleJournal = false;
   let seen = 0;
-  const decoded = decodeJournal(journal, (record) => {
+  const apply = (record: JournalRecord) => {
     if (seen++ === 0) {
       if (record.t !== 'header') {
         throw new BatchError('E_JOURNAL_CORRUPT', `${paths.journal} does not start with a header record`);
@@ -105,13 +112,33 @@ export async function replay(dir: string, options: { salvage?: boolean } = {}): 
       staleJournal = generation < snapshotGeneration;
     }
     if (!staleJournal) state.apply(record);
-  });
+  };
+  const decoded = options.salvage ? salvageJournal(journal, apply) : decodeJournal(journal, apply);
   if (decoded.firstInvalidLine !== undefined && !decoded.tornTailOnly && !options.salvage) {
     throw new BatchError(
       'E_JOURNAL_CORRUPT',
       `${paths.journal} line ${decoded.firstInvalidLine}: ${decoded.reason}, and valid records follow it — the state journal is damaged. ` +
-        'Nothing was sent. Keep a copy of the directory, then pass --salvage-state to keep the records before that line.',
+        'Nothing was sent. Keep a copy of the directory, then pass --salvage-state to keep every record that passes its checksum.',
     );
+  }
+  const salvaged = decoded.salvaged;
+  if (salvaged && salvaged.skippedLines.length > 0) {
+    const lines = salvaged.kept.length + salvaged.skippedLines.length;
+    // A torn last line alone is no damage: cut off as always.
+    if (salvaged.skippedLines.some((n) => n < lines) || !journal.subarray(-1).equals(NEWLINE)) {
+      return {
+        state,
+        generation: staleJournal ? snapshotGeneration : generation,
+        validBytes: decoded.validBytes,
+        staleJournal,
+        droppedBytes: journal.length - decoded.validBytes,
+        journalExists: true,
+        salvaged: {
+          skippedLines: salvaged.skippedLines,
+          journal: Buffer.concat(salvaged.kept.map(([a, b]) => journal.subarray(a, b))),
+        },
+      };
+    }
   }
   return {
     state,
@@ -298,6 +325,12 @@ export async function openFileStore(dir: string, options: OpenStoreOptions = {})
     }
     const header = encodeLine(headerRecord(state, generation));
     await writeFileAtomic(paths.journal, header);
+  } else if (replayed.salvaged) {
+    // The damaged journal stays beside its replacement: salvage throws nothing away for good.
+    const keptAt = `${paths.journal}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    await copyFile(paths.journal, keptAt);
+    await writeFileAtomic(paths.journal, replayed.salvaged.journal);
+    options.onSalvaged?.({ skippedLines: replayed.salvaged.skippedLines, keptAt });
   } else if (replayed.droppedBytes > 0) {
     await truncate(paths.journal, replayed.validBytes);
   }

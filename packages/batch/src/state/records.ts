@@ -160,3 +160,6 @@ export interface ProviderIdentity {
   kind: 'simulator' | 'provider';
   baseUrl?: string;
 }
+
+/** A journal record about one task, other than its `planned` record. */
+export type TaskRecord = Exclude<Extract<JournalRecord, { key: string }>, { t: 'planned' }>;

@@ -6,6 +6,7 @@ import {
   type ProviderIdentity,
   type RequestStats,
   type TaskParamsRecord,
+  type TaskRecord,
 } from './records.js';
 
 /**
@@ -177,11 +178,26 @@ export class RunState {
             videos: [],
             attempts: 0,
           });
+          // Records read before their task's `planned` (a salvage passed over it): now they have a task.
+          const held = this.orphans.get(rec.key);
+          this.orphans.delete(rec.key);
+          for (const r of held ?? []) this.applyToTask(this.tasks.get(rec.key)!, r);
         }
         return;
     }
     const task = this.tasks.get(rec.key);
-    if (!task) return; // a record for a task never planned: ignore rather than invent one
+    if (task) this.applyToTask(task, rec);
+    else this.orphans.set(rec.key, [...(this.orphans.get(rec.key) ?? []), rec]);
+  }
+
+  /**
+   * Records of tasks with no `planned` record (yet), held until it comes: a salvage that passed over a damaged
+   * `planned` line must not forget the task's id or downloads when the next session plans it again. Not in
+   * snapshots (a task no plan brings back sends nothing).
+   */
+  private readonly orphans = new Map<string, TaskRecord[]>();
+
+  private applyToTask(task: TaskState, rec: TaskRecord): void {
     switch (rec.t) {
       case 'intent':
         task.lastN = Math.max(task.lastN, rec.n);

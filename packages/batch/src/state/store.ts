@@ -25,8 +25,13 @@ export interface StateStore {
 export interface OpenStoreOptions {
   /** Header fields for a new directory. */
   create?: { job: string; manifestHash: string; tool: string };
-  /** Accept a journal damaged before its last line by keeping its longest valid prefix. @default false */
+  /**
+   * Accept a journal damaged before its last line: keep every record that passes its checksum, pass over the
+   * damaged lines, and keep the damaged journal beside the new one. @default false
+   */
   salvage?: boolean;
+  /** Told which lines a salvage passed over (1-based) and where the damaged journal was kept. */
+  onSalvaged?: (info: { skippedLines: number[]; keptAt: string }) => void;
   /** Compact when the journal exceeds this many bytes. @default 64 MiB */
   compactBytes?: number;
   /** How long non-durable appends may wait to be grouped into one write + fsync. @default 25 */

@@ -48,7 +48,7 @@ describe('state journal', () => {
     expect([...state.tasks.keys()]).toEqual(['k1', 'k3']);
   });
 
-  it('refuses a journal damaged before its last line, naming the line; salvage keeps the valid prefix', async () => {
+  it('refuses a journal damaged before its last line, naming the line; salvage keeps every valid record', async () => {
     const dir = await tempDir();
     const store = await openFileStore(dir, { create: CREATE });
     for (const k of ['k1', 'k2', 'k3']) store.append(planned(k));
@@ -64,7 +64,21 @@ describe('state journal', () => {
     });
     await expect(openFileStore(dir)).rejects.toMatchObject({ code: 'E_JOURNAL_CORRUPT' });
     const salvaged = await replay(dir, { salvage: true });
-    expect([...salvaged.state.tasks.keys()]).toEqual(['k1']);
+    expect([...salvaged.state.tasks.keys()]).toEqual(['k1', 'k3']);
+    expect(salvaged.salvaged?.skippedLines).toEqual([3]);
+    // Replay only reads: the damaged line is still there.
+    expect(await readFile(journal, 'utf8')).toBe(lines.join('\n'));
+
+    // Opened with salvage: the damaged journal is kept beside a new one of the valid lines, which then opens
+    // (and takes appends) without salvage.
+    const told: { skippedLines: number[]; keptAt: string }[] = [];
+    const reopened = await openFileStore(dir, { salvage: true, onSalvaged: (info) => told.push(info) });
+    reopened.append(planned('k4'));
+    await reopened.close();
+    expect(told).toHaveLength(1);
+    expect(told[0]!.skippedLines).toEqual([3]);
+    expect(await readFile(told[0]!.keptAt, 'utf8')).toBe(lines.join('\n'));
+    expect([...(await replay(dir)).state.tasks.keys()]).toEqual(['k1', 'k3', 'k4']);
   });
 
   it('compacts into a snapshot and keeps appending after it', async () => {
