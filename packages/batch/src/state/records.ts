@@ -107,6 +107,8 @@ export type JournalRecord =
       at: string;
       attempts: number;
     }
+  /** Video `index` of a finished task is gone from disk (deleted, moved, cut short): it is fetched again. */
+  | { t: 'video_missing'; key: string; index: number; at: string }
   /** The task failed permanently (moderation, provider FAILED, validation…). */
   | { t: 'failed'; key: string; at: string; stage: string; error: ErrorRecord; attempts: number }
   /** The task ran past the task timeout; it keeps its taskId and is polled again on resume. */

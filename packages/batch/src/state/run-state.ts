@@ -190,11 +190,7 @@ export class RunState {
     else this.orphans.set(rec.key, [...(this.orphans.get(rec.key) ?? []), rec]);
   }
 
-  /**
-   * Records of tasks with no `planned` record (yet), held until it comes: a salvage that passed over a damaged
-   * `planned` line must not forget the task's id or downloads when the next session plans it again. Not in
-   * snapshots (a task no plan brings back sends nothing).
-   */
+  /** Records of tasks not planned (yet: a salvage passed over the line), held until planned. Not in snapshots. */
   private readonly orphans = new Map<string, TaskRecord[]>();
 
   private applyToTask(task: TaskState, rec: TaskRecord): void {
@@ -253,6 +249,10 @@ export class RunState {
         break;
       case 'stalled':
         task.stalledAt = rec.at;
+        break;
+      case 'video_missing': // gone from disk: fetched again (it is paid for)
+        task.videos[rec.index] = null;
+        if (task.phase === 'succeeded') task.phase = 'completed';
         break;
       case 'reopened':
         task.error = undefined;

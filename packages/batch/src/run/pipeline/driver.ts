@@ -12,6 +12,7 @@ import { localIoError } from '../../util/local-io.js';
 import type { RunClock } from '../clock.js';
 import { copyFrames } from '../frame-copies.js';
 import type { LiveView } from '../live-view.js';
+import { missingVideos } from '../missing-videos.js';
 import { DEFAULT_UPLOAD_MAX_AGE_MS, type UploadCache } from '../upload-cache.js';
 import { idOwners } from '../video-paths.js';
 import type { Logger, TaskRun } from './context.js';
@@ -155,6 +156,21 @@ export class Pipeline {
     } catch (error) {
       this.engine.failRun(localIoError(`cannot create ${videos}`, error));
       return this.outcome();
+    }
+    // A finished task of this plan whose video is no longer on disk is downloaded again (fresh URLs): paid for.
+    const finished = [...state.tasks.values()].filter((t) => t.phase === 'succeeded' && planned.has(t.key));
+    try {
+      for (const task of finished) {
+        for (const index of await missingVideos(task, this.o.outDir)) {
+          this.o.logger.info(
+            { key: task.key, id: task.id, index },
+            'video missing from disk; fetching it again',
+          );
+          ctx.append({ t: 'video_missing', key: task.key, index, at: new Date().toISOString() });
+        }
+      }
+    } catch {
+      return this.outcome(); // the journal failed: the engine holds the error
     }
     const runs: TaskRun[] = [];
     for (const task of state.tasks.values()) {
