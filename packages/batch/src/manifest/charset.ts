@@ -11,7 +11,9 @@
  *
  * Measured on 2,800 generated sheets of 1–12 rows (French, German, Spanish, Portuguese, Italian, Danish in
  * Windows-1252; Chinese in GBK and Big5; Japanese in Shift_JIS; Korean; Russian in Windows-1251): no wrong
- * guess; single very short rows ("Ça va", "바다") are refused as ambiguous.
+ * guess; single very short rows ("Ça va", "바다") are refused as ambiguous. Sheets in the Windows code pages not
+ * guessed (Central European, Greek, Turkish, Baltic, Hebrew, Arabic) are refused, or read right where their bytes
+ * mean the same; `RIVAL_SHAPES` and the capital rule of `looksLikeText` are what keep them from being misread.
  */
 
 /** Encodings a sheet that is not UTF-8 is guessed among, most common first (what Excel's "CSV" writes). */
@@ -23,6 +25,25 @@ export const GUESSABLE = [
   { encoding: 'cp949', name: 'EUC-KR (Korean)' },
   { encoding: 'windows-1251', name: 'Windows-1251 (Cyrillic)' },
 ] as const;
+
+/**
+ * Letters a Windows-1252 reading shows where Turkish (Windows-1254), Central European (1250) or Baltic (1257)
+ * text has ş ı ğ İ Ş Ğ, ý ţ đ, š ž Š Ž: Icelandic and Faroese aside, no language read as 1252 writes them, so a
+ * 1252 reading with one is taken for what it most likely is — another code page's text — and not guessed.
+ */
+const RIVAL_LETTERS = /[ÐÝÞðýþ]/;
+
+/**
+ * Readings that are most likely another code page's text, by encoding: Windows-1252 with `RIVAL_LETTERS`;
+ * Windows-1251 whose Cyrillic is all small letters from а to ъ — never a capital, never ы ь э ю я ё — which is
+ * what Hebrew (Windows-1255, letters E0–FA) reads as; Shift_JIS with half-width katakana.
+ */
+const RIVAL_SHAPES: Record<string, (text: string) => boolean> = {
+  'windows-1252': (text) => RIVAL_LETTERS.test(text),
+  'windows-1251': (text) => /[\u0430-\u044a]/.test(text) && !/[\u0400-\u042f\u044b-\u045f]/.test(text),
+  // Half-width katakana (ﾇ ﾊﾛﾑﾈ): what single bytes A1–DF of other code pages (Arabic…) read as in Shift_JIS.
+  shift_jis: (text) => /[\uff61-\uff9f]/.test(text),
+};
 
 /** chardet's names for the same families (ISO-8859-1 is read as Windows-1252, as browsers do). */
 const CHARDET_NAMES: Record<string, string> = {
@@ -56,7 +77,9 @@ export function guessEncoding(sample: Uint8Array, decode: Decode, rank: Rank): G
     const text = decode(sample, encoding);
     if (text.includes('\uFFFD')) continue;
     all.push({ encoding, name, text });
-    if (looksLikeText(text)) plausible.set(encoding, text);
+    if (looksLikeText(text) && !RIVAL_SHAPES[encoding]?.(text)) {
+      plausible.set(encoding, text);
+    }
   }
   const distinct = new Set(plausible.values());
   const named = (encoding: string) => GUESSABLE.find((g) => g.encoding === encoding)!.name;
@@ -88,7 +111,8 @@ export function guessEncoding(sample: Uint8Array, decode: Decode, rank: Rank): G
  *   O  other letters (Cyrillic…)  S  other symbols (¤ ¨ » ¶)       X  C1 controls, private use: never text
  * Text read in the wrong encoding gives: a Cyrillic or Greek letter inside a Latin word (`naпve`); one CJK
  * character between ASCII letters (`na飗e`: a Latin byte swallowed the next letter); a symbol stuck to a letter
- * (`Ã¨`, `Ò»`); three or more accented letters or symbols in a row (`ÌøÉÏÎÝ`, Latin readings of CJK text).
+ * (`Ã¨`, `Ò»`); three or more accented letters or symbols in a row (`ÌøÉÏÎÝ`, Latin readings of CJK text); a
+ * capital after a small letter inside a word of another script (`КблзмЭсб`: Greek read as Cyrillic).
  */
 const CJK =
   /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Bopomofo}\u3000-\u303f\uff00-\uffef]/u;
@@ -108,6 +132,11 @@ function classOf(ch: string): 'A' | 'L' | 'H' | 'O' | 'S' | 'X' | 'P' {
   return 'S';
 }
 
+function isUpper(word: string, i: number): boolean {
+  const ch = [...word][i]!;
+  return ch !== ch.toLowerCase() && ch === ch.toUpperCase();
+}
+
 /** No word of `text` has a shape that only mojibake has. */
 export function looksLikeText(text: string): boolean {
   for (const word of text.split(/[\s,;\t]+/)) {
@@ -122,6 +151,8 @@ export function looksLikeText(text: string): boolean {
       const letterAfter = after === 'A' || after === 'L';
       if (c === 'X') return false;
       if (c === 'O' && (letterBefore || letterAfter)) return false;
+      // A capital inside a lowercase word of another script (`КблзмЭсб`: Greek read as Cyrillic).
+      if (c === 'O' && before === 'O' && isUpper(word, i) && !isUpper(word, i - 1)) return false;
       if (c === 'H' && before === 'A' && after === 'A') return false;
       if (c === 'S' && [before, after].some((n) => n === 'L' || n === 'O' || n === 'H')) return false;
       run = c === 'L' || c === 'S' ? run + 1 : 0;

@@ -131,12 +131,29 @@ export async function chooseEncoding(
   const readings = guess.readings.map(
     (r) => `${quote(excerpt(iconvLite.decode(line.bytes, r.encoding)))} as ${r.name}`,
   );
+  // Code pages outside the guessable few (Central European, Greek, Turkish…): what statistics suggest, read out
+  // for the user to recognise — never taken.
+  const shownAs = new Set(guess.readings.map((r) => r.encoding));
+  for (const m of chardet.analyse(sample.bytes).slice(0, 3)) {
+    const encoding = m.name.toLowerCase();
+    if (shownAs.has(encoding) || encoding === 'iso-8859-1' || !iconvLite.encodingExists(encoding)) continue;
+    const text = iconvLite.decode(line.bytes, encoding);
+    if (text.includes('\uFFFD')) continue;
+    shownAs.add(encoding);
+    readings.push(`${quote(excerpt(text))} as ${encoding} (by statistics)`);
+  }
   const shown = readings.length > 0 ? `: line ${line.number} reads ${readings.join(', ')}` : '';
   return {
     ok: false,
-    message: `not UTF-8, and its encoding cannot be told safely${shown}. Nothing is guessed: ${HOW_TO_SAY} (e.g. --encoding ${guess.readings[0]?.encoding ?? 'windows-1252'})`,
+    message: `not UTF-8, and its encoding cannot be told safely${shown}. Nothing is guessed: ${HOW_TO_SAY}. ${EXCEL_CODE_PAGES}`,
   };
 }
+
+/** Where a legacy CSV's encoding comes from, for the person who has to name it. */
+const EXCEL_CODE_PAGES =
+  'Excel saves "CSV" in the Windows code page of its language: windows-1252 (Western European), windows-1250 ' +
+  '(Central European), windows-1251 (Cyrillic), windows-1253 (Greek), windows-1254 (Turkish), windows-1257 ' +
+  '(Baltic), gb18030, big5, shift_jis, cp949; "CSV UTF-8" needs none';
 
 async function askedEncoding(
   path: string,

@@ -86,6 +86,40 @@ describe('CSVs that are not UTF-8', () => {
     }
   });
 
+  it('never reads a sheet in another Windows code page wrong: read right or refused', () => {
+    // Excel's "CSV" in Central European, Greek, Turkish, Baltic, Hebrew, Arabic Windows: none of these is guessed,
+    // so each must be refused — or read right, where its bytes mean the same in a guessed one. (Left: Hungarian
+    // whose only letters outside Windows-1252 are ő and ű reads as õ and û, which Portuguese and French write.)
+    const OTHER: Record<string, string[]> = {
+      'windows-1250': [
+        'Zażółć gęślą jaźń na dworcu.',
+        'Příliš žluťoučký kůň úpěl.',
+        'Kôň pri vode, ťava v púšti.',
+      ],
+      'windows-1253': ['Καλημέρα κόσμε στο σταθμό.', 'Ο ήλιος δύει αργά.'],
+      'windows-1254': ['Günaydın dünya, İstanbul çarşı.', 'Şehir ışıkları yanıyor.', 'Dağda kar var.'],
+      'windows-1257': ['Saulė leidžiasi lėtai, žvaigždės šviečia.', 'Pilsēta naktī mirdz, šodien.'],
+      'windows-1255': ['השמש שוקעת לאט.', 'חתול קופץ על הגג.'],
+      'windows-1256': ['الشمس تغرب ببطء.', 'قطة تقفز على السطح.'],
+    };
+    for (const [encoding, prompts] of Object.entries(OTHER)) {
+      const samples = [...prompts.map((p) => [p]), prompts];
+      for (const picked of samples) {
+        const bytes = iconv.encode(rows(picked), encoding);
+        const guess = guessEncoding(
+          bytes,
+          (b, e) => iconv.decode(Buffer.from(b), e),
+          (b) => chardet.analyse(b),
+        );
+        if (guess.ok) {
+          expect(iconv.decode(bytes, guess.encoding), `${encoding} read as ${guess.encoding}`).toBe(
+            rows(picked),
+          );
+        }
+      }
+    }
+  });
+
   it('stops with the readings and --encoding when the guess is not safe; nothing is planned', async () => {
     // Two Chinese characters: as GBK, Big5, Korean or Cyrillic each reads as text, and no statistics can tell.
     const short = `${HEADER}\r\ns1,a.png,b.png,日落\r\n`;
@@ -98,13 +132,33 @@ describe('CSVs that are not UTF-8', () => {
     expect(error).toContain('«s1,a.png,b.png,日落» as GBK (Simplified Chinese)');
     expect(error).toContain('«s1,a.png,b.png,휑쭝» as EUC-KR (Korean)');
     expect(error).toContain(
-      'Nothing is guessed: give the encoding with --encoding or tasks_csv: { path, encoding } (e.g. --encoding gb18030)',
+      'Nothing is guessed: give the encoding with --encoding or tasks_csv: { path, encoding }. Excel saves "CSV" in the Windows code page of its language: windows-1252 (Western European), windows-1250 (Central European)',
     );
     expect(plan.tasks).toEqual([]);
     const given = await load(dir, 'm.csv', { encoding: 'gbk' });
     expect(given.problems).toEqual([]);
     expect(given.tasks[0]!.params.prompt).toBe('日落');
   });
+
+  it.each([
+    ['windows-1250', 'Zażółć gęślą jaźń na dworcu'],
+    ['windows-1253', 'Καλημέρα κόσμε στο σταθμό'],
+  ])(
+    'a %s sheet (not guessed among the common few) is refused with its own reading shown',
+    async (encoding, prompt) => {
+      const sheet = `${HEADER}\r\ns1,a.png,b.png,${prompt}\r\n`;
+      const dir = await testdir({ ...frames(), 'm.csv': iconv.encode(sheet, encoding) });
+      const plan = await load(dir, 'm.csv');
+      const [error] = lines(errors(plan));
+      // Read right by what statistics suggest (windows-1250; ISO-8859-7, Greek's other name): shown, not taken.
+      expect(error).toContain(`«s1,a.png,b.png,${prompt}» as `);
+      expect(error).toMatch(/ as [\w-]+ \(by statistics\)/);
+      expect(plan.tasks).toEqual([]);
+      const given = await load(dir, 'm.csv', { encoding });
+      expect(given.problems).toEqual([]);
+      expect(given.tasks[0]!.params.prompt).toBe(prompt);
+    },
+  );
 
   it('says when mojibake is all that any reading gives', () => {
     const mixed = Buffer.concat([
