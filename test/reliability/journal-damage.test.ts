@@ -251,17 +251,11 @@ function salvageKeeps(e: Encoded, d: Damage): boolean[] {
   const starts = e.ends.map((_, i) => (i === 0 ? 0 : e.ends[i - 1]!));
   return e.ends.map((end, i) => {
     const start = starts[i]!;
-    switch (d.kind) {
-      case 'truncate':
-        return end <= d.at;
-      case 'flip':
-        return !(d.at >= start && d.at < end) && !(i > 0 && d.at === start - 1);
-      case 'insert': {
-        if (d.at === start) return d.garbage[d.garbage.length - 1] === 10;
-        if (d.at === end - 1) return d.garbage[0] === 10;
-        return !(d.at > start && d.at < end);
-      }
-    }
+    if (d.kind === 'truncate') return end <= d.at;
+    if (d.kind === 'flip') return !(d.at >= start && d.at < end) && !(i > 0 && d.at === start - 1);
+    if (d.at === start) return d.garbage[d.garbage.length - 1] === 10;
+    if (d.at === end - 1) return d.garbage[0] === 10;
+    return !(d.at > start && d.at < end);
   });
 }
 
