@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, watch } from '../../packages/reporter/test/_browser.js';
-import { cliEnv, FRAMES, readReport, runCli, sha256File, tempDir } from './_helpers.js';
+import { cliEnv, FRAMES, readReport, runCli, sha256File, tempDir, writeCsvJob } from './_helpers.js';
 import { decodeErrors, durationOf, playAll } from './_media.js';
 
 // The demo storyboard rehearsed on the embedded simulator (which renders real clips with ffmpeg), joined into
@@ -102,6 +102,13 @@ describe('flf2v film', () => {
     expect(r.stderr).toContain(`day-03: its video videos/day-03.mp4 is missing from ${copy}`);
     expect(r.stderr).toContain('[E_FILM_INCOMPLETE]');
     expect(await sha256File(join(copy, 'film.mp4'))).toBe(before);
+    // The hint, followed as printed (a rehearsal's hint keeps --simulator), fetches the video again; the film
+    // is made then.
+    const hint = /Finish them with `flf2v (run [^`]+)`/.exec(r.stderr)?.[1];
+    expect(hint).toBe(`run jobs/storyboard/day.yaml --out ${copy} --simulator`);
+    const finished = await runCli([...hint!.split(' ')], { env: cliEnv(undefined) });
+    expect(finished.code, finished.stderr).toBe(0);
+    expect((await runCli(['film', copy], { env: cliEnv(undefined) })).code).toBe(0);
   });
 
   it('says how to install ffmpeg when it is not on PATH (exit 3)', async () => {
@@ -144,6 +151,21 @@ describe('flf2v film of a storyboard with a failed shot', () => {
     expect(r.stderr).toContain('1 of 2 have no video');
     expect(r.stderr).toMatch(/board-02: failed \(E_TASK_FAILED: .*simulated failure pattern\)/);
     expect(r.stderr).toContain('--retry-failed');
+    expect(r.stderr).toContain(`--out ${boardOut} --simulator\``);
     expect(r.stdout).toBe('');
+  });
+});
+
+describe('flf2v film of a run that is not a storyboard', () => {
+  it('joins what chains, and warns that two shots share their frames', async () => {
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 5);
+    const bulk = join(dir, 'out');
+    const run = await runCli(['run', manifest, '--simulator', '--out', bulk, '--quiet'], {
+      env: cliEnv(undefined),
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const r = await runCli(['film', bulk], { env: cliEnv(undefined) });
+    expect(r.stderr).toMatch(/warning: shot-00\d and shot-00\d both go from .* to .*: is .* a storyboard\?/);
   });
 });

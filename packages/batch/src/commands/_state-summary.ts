@@ -5,6 +5,7 @@ import { BatchError } from '../errors.js';
 import { readFilmRecord } from '../film/record.js';
 import { LiveView } from '../run/live-view.js';
 import { buildSummary } from '../run/summary.js';
+import type { ProviderIdentity } from '../state/records.js';
 
 /**
  * The report model of a run directory, from its state alone (no manifest needed, nothing locked), with the
@@ -12,7 +13,7 @@ import { buildSummary } from '../run/summary.js';
  */
 export async function summaryFromDir(
   dir: string,
-): Promise<{ summary: RunSummary; runningPid?: number; where?: string }> {
+): Promise<{ summary: RunSummary; runningPid?: number; where?: string; provider?: ProviderIdentity }> {
   const outDir = resolve(dir);
   const backend = await backendFor(outDir);
   const state = await backend.read(outDir);
@@ -42,5 +43,5 @@ export async function summaryFromDir(
     stats: state.stats,
     film: await readFilmRecord(outDir),
   });
-  return { summary, runningPid: holder?.pid, where: backend.where };
+  return { summary, runningPid: holder?.pid, where: backend.where, provider: state.provider };
 }

@@ -21,7 +21,7 @@ import { summaryFromDir } from './_state-summary.js';
  * video, named), `E_FFMPEG_MISSING`, `E_CLIP_INVALID`, `E_FFMPEG_FAILED`, `E_LOCAL_IO`, `E_INTERRUPTED`.
  */
 export async function filmCommand(dir: string, opts: Record<string, unknown>): Promise<number> {
-  const { summary } = await summaryFromDir(dir);
+  const { summary, provider } = await summaryFromDir(dir);
   const outDir = summary.run.outDir;
   const { shots, leftOut } = filmOrder(summary.tasks.filter((t) => t.chosen !== false));
   if (shots.length === 0) throw new BatchError('E_USAGE', `${dir} has no tasks: there is nothing to join`);
@@ -31,7 +31,9 @@ export async function filmCommand(dir: string, opts: Record<string, unknown>): P
       `the tasks of ${dir} are not a storyboard: none starts on the frame another ends on, so they have no order to join them in`,
     );
   }
-  const clips = await clipsOf(shots, outDir, dir, summary.run.manifest);
+  // A rehearsal is finished on the embedded simulator it ran on, never sent to the provider by a pasted hint.
+  const rehearsal = provider?.kind === 'simulator' && provider.baseUrl === undefined ? ' --simulator' : '';
+  const clips = await clipsOf(shots, outDir, dir, summary.run.manifest, rehearsal);
   const tools = await findFfmpeg();
 
   const out = typeof opts.out === 'string' ? resolve(opts.out) : join(outDir, 'film.mp4');
@@ -59,6 +61,12 @@ export async function filmCommand(dir: string, opts: Record<string, unknown>): P
   await writeFilmRecord(outDir, film);
   await writeReports(outDir, { ...summary, film });
 
+  const repeated = repeatedPair(shots);
+  if (repeated) {
+    process.stderr.write(
+      `flf2v film: warning: ${shotName(repeated[0])} and ${shotName(repeated[1])} both go from ${repeated[0].request.image} to ${repeated[0].request.last_image}: is ${dir} a storyboard? The shots were joined in the order their frames chain\n`,
+    );
+  }
   for (const t of leftOut) {
     process.stderr.write(
       `flf2v film: left out ${shotName(t)} (${t.request.image} → ${t.request.last_image}): it does not continue the storyboard's chain of frames (a task of an earlier version of the manifest?)\n`,
@@ -76,7 +84,13 @@ export async function filmCommand(dir: string, opts: Record<string, unknown>): P
 type Clip = Omit<FilmSummary['shots'][number], 'duration'>;
 
 /** Each shot's video, or `E_FILM_INCOMPLETE` naming every shot that has none (and what to do about it). */
-async function clipsOf(shots: TaskSummary[], outDir: string, dir: string, manifest: string): Promise<Clip[]> {
+async function clipsOf(
+  shots: TaskSummary[],
+  outDir: string,
+  dir: string,
+  manifest: string,
+  rehearsal: string,
+): Promise<Clip[]> {
   const clips: Clip[] = [];
   const problems: string[] = [];
   for (const shot of shots) {
@@ -88,7 +102,9 @@ async function clipsOf(shots: TaskSummary[], outDir: string, dir: string, manife
     try {
       await access(join(outDir, video.path));
     } catch {
-      problems.push(`${shotName(shot)}: its video ${video.path} is missing from ${dir}`);
+      problems.push(
+        `${shotName(shot)}: its video ${video.path} is missing from ${dir} (the run fetches it again)`,
+      );
       continue;
     }
     if (shot.videos.length > 1) {
@@ -105,7 +121,7 @@ async function clipsOf(shots: TaskSummary[], outDir: string, dir: string, manife
     });
   }
   if (problems.length > 0) {
-    const resume = manifest ? `flf2v run ${manifest} --out ${dir}` : 'the run command again';
+    const resume = manifest ? `flf2v run ${manifest} --out ${dir}${rehearsal}` : 'the run command again';
     throw new BatchError(
       'E_FILM_INCOMPLETE',
       `the film needs every shot of the storyboard, and ${problems.length} of ${shots.length} have no video:\n  ${problems.join('\n  ')}\nFinish them with \`${resume}\` (add --retry-failed for failed shots), then make the film again`,
@@ -137,4 +153,16 @@ function runRelative(outDir: string, out: string): string {
 
 function round(seconds: number): number {
   return Math.round(seconds * 1000) / 1000;
+}
+
+/** Two shots of the film with the same first and last frame — a sheet of independent tasks, seldom a storyboard. */
+function repeatedPair(shots: TaskSummary[]): [TaskSummary, TaskSummary] | undefined {
+  const seen = new Map<string, TaskSummary>();
+  for (const shot of shots) {
+    const pair = `${shot.request.image}\u0000${shot.request.last_image}`;
+    const before = seen.get(pair);
+    if (before) return [before, shot];
+    seen.set(pair, shot);
+  }
+  return undefined;
 }
