@@ -203,6 +203,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
         store!.append({
           t: 'heartbeat',
           at: new Date().toISOString(),
+          stats: { ...stats.counts },
           ...(sleptMs > 0 ? { suspendedMs: Math.round(sleptMs) } : {}),
         });
       } catch {

@@ -128,7 +128,7 @@ export type JournalRecord =
    * ran. `suspendedMs`: just before this record the machine slept (the wall clock moved that much further than
    * the process's monotonic clock); that time is not session time (see `SessionSpan`).
    */
-  | { t: 'heartbeat'; at: string; suspendedMs?: number }
+  | { t: 'heartbeat'; at: string; suspendedMs?: number; stats?: Partial<RequestStats> }
   /** Request counters of session `session`, written when it ends. */
   | {
       t: 'stats';

@@ -84,9 +84,8 @@ export interface StateHeader {
   generation: number;
 }
 
-export function submissionsOf(task: TaskState): number {
-  return task.sent.length + task.pending.length;
-}
+/** How many times the task was sent (answered or not), all sessions. */
+export const submissionsOf = (task: TaskState): number => task.sent.length + task.pending.length;
 
 function addUnique(list: number[], n: number): void {
   if (!list.includes(n)) list.push(n);
@@ -146,7 +145,9 @@ export class RunState {
           if (rec.provider) this.provider = rec.provider;
         }
         return;
-      case 'heartbeat':
+      case 'heartbeat': // its session's request counts so far: what a killed session leaves (`stats` ends it)
+        if (rec.stats && this.spanOwner !== undefined && !this.sessionEnds.has(this.spanOwner))
+          this.statsBySession.set(this.spanOwner, { ...emptyStats(), ...rec.stats });
         return;
       case 'chosen':
         this.chosen.set(rec.id, rec.take);

@@ -101,6 +101,26 @@ describe('session spans in the run state', () => {
     limits: {},
   });
 
+  it("heartbeats carry a session's request counts: a killed session's count as far as its last heartbeat", () => {
+    const state = new RunState();
+    const counts = (submit: number) => ({ upload: 1, submit, status: 2 * submit, result: 0, download: 0 });
+    const records: JournalRecord[] = [
+      session(1, iso(0)),
+      { t: 'heartbeat', at: iso(MIN), stats: counts(3) },
+      { t: 'heartbeat', at: iso(2 * MIN), stats: counts(5) },
+      // killed; the next session finishes with its own stats record
+      session(2, iso(HOUR)),
+      { t: 'heartbeat', at: iso(HOUR + MIN), stats: counts(1) },
+      { t: 'stats', session: 2, at: iso(HOUR + 2 * MIN), stats: counts(2) as never, state: 'finished' },
+      // a heartbeat after its session's end record changes nothing
+      { t: 'heartbeat', at: iso(HOUR + 3 * MIN), stats: counts(9) },
+    ];
+    for (const r of records) state.apply(r);
+    for (const r of records) state.apply(r);
+    expect(state.stats.submit).toBe(5 + 2);
+    expect(state.stats.status).toBe(10 + 4);
+  });
+
   it('each session spans from its record to its last record, heartbeats and sleeps included', () => {
     const state = new RunState();
     const records: JournalRecord[] = [
