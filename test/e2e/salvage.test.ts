@@ -7,7 +7,9 @@ import {
   readReport,
   runCli,
   simulator,
+  spawnCli,
   tempDir,
+  waitFor,
   writeCsvJob,
 } from './_helpers.js';
 
@@ -60,4 +62,52 @@ describe('--salvage-state', () => {
       await checkAgainstLedger(sim, out);
     },
   );
+
+  it('a damaged header line is salvaged too: a new header, nothing re-sent', async () => {
+    const sim = await simulator({ timings: { pendingMs: 20, runningMs: 100 } });
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 3);
+    const out = join(dir, 'out');
+    const env = cliEnv(sim);
+    expect((await runCli(['run', manifest, '--out', out, '--quiet'], { env })).code).toBe(0);
+    const journal = join(out, 'state', 'journal.jsonl');
+    const lines = (await readFile(journal, 'utf8')).split('\n');
+    lines[0] = lines[0]!.replace('"header"', '"headex"');
+    await writeFile(journal, lines.join('\n'));
+    const salvaged = await runCli(['run', manifest, '--out', out, '--salvage-state', '--quiet'], { env });
+    expect(salvaged.code, salvaged.stderr).toBe(0);
+    expect((await readReport(out)).totals).toMatchObject({ tasks: 3, succeeded: 3 });
+    expect(sim.ledger().submissions.accepted).toHaveLength(3);
+  });
+
+  it('a damaged intent of a submit cut by kill -9 makes the task unknown: never sent again silently', async () => {
+    const sim = await simulator({
+      timings: { pendingMs: 20, runningMs: 100 },
+      faults: [{ kind: 'slow', endpoints: ['submit'], delayMs: 3000, count: 1 }],
+    });
+    const dir = await tempDir();
+    const manifest = await writeCsvJob(dir, 1);
+    const out = join(dir, 'out');
+    const env = cliEnv(sim);
+    const run = spawnCli(['run', manifest, '--out', out, '--quiet'], { env });
+    await waitFor(() => (sim.ledger().faults.byEndpoint['submit:slow'] ?? 0) >= 1);
+    run.kill('SIGKILL');
+    await run.result;
+    const journal = join(out, 'state', 'journal.jsonl');
+    const lines = (await readFile(journal, 'utf8')).split('\n');
+    const at = lines.findIndex((l) => l.includes('"t":"intent"'));
+    expect(at).toBeGreaterThan(0);
+    lines[at] = lines[at]!.replace('"intent"', '"intenx"');
+    await writeFile(journal, lines.join('\n'));
+    // Whether the cut POST created the task is what nobody can know: past its delay, the ledger says what it did.
+    await new Promise((r) => setTimeout(r, 3500));
+    const before = sim.ledger().submissions.accepted.length;
+
+    const salvaged = await runCli(['run', manifest, '--out', out, '--salvage-state'], { env });
+    expect(salvaged.code).toBe(1); // a task left unknown
+    const report = await readReport(out);
+    expect(report.totals).toMatchObject({ tasks: 1, unknown: 1 });
+    expect(report.tasks[0]!.error?.message).toContain('a damaged line of the state journal may have been');
+    expect(sim.ledger().submissions.accepted).toHaveLength(before);
+  });
 });

@@ -81,9 +81,12 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     store = await fileBackend.open(o.outDir, {
       create: { job: o.plan.job.name, manifestHash: o.plan.manifest.hash, tool: `flf2v/${TOOL_VERSION}` },
       salvage: o.salvageState,
-      onSalvaged: ({ skippedLines, keptAt }) =>
+      onSalvaged: ({ skippedLines, keptAt, unknown }) =>
         process.stderr.write(
-          `flf2v: --salvage-state: passed over damaged line(s) ${skippedLines.join(', ')} of the state journal and kept every record that passes its checksum; the damaged journal is kept as ${keptAt}\n`,
+          `flf2v: --salvage-state: passed over damaged line(s) ${skippedLines.join(', ')} of the state journal and kept every record that passes its checksum; the damaged journal is kept as ${keptAt}\n` +
+            (unknown.length > 0
+              ? `flf2v: --salvage-state: ${unknown.join(', ')}: a damaged line may have been the intent to submit, so ${unknown.length === 1 ? 'it is' : 'they are'} unknown — not sent again without --resubmit-unknown\n`
+              : ''),
         ),
     });
     const job = store.state.header?.job;

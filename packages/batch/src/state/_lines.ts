@@ -25,7 +25,7 @@ export interface DecodedJournal {
    * Salvage only: the 1-based numbers of the invalid lines passed over, and the byte ranges `[start, end)` of the
    * lines kept (each valid line, newline included), in order.
    */
-  salvaged?: { skippedLines: number[]; kept: Array<[number, number]> };
+  salvaged?: { skippedLines: number[]; kept: Array<[number, number]>; skipped: Array<[number, number]> };
 }
 
 function decodeLine(line: string): JournalRecord | string {
@@ -111,6 +111,7 @@ export function decodeJournal(buffer: Buffer, onRecord?: (record: JournalRecord)
 export function salvageJournal(buffer: Buffer, onRecord: (record: JournalRecord) => void): DecodedJournal {
   const skippedLines: number[] = [];
   const kept: Array<[number, number]> = [];
+  const skipped: Array<[number, number]> = [];
   let reason: string | undefined;
   let offset = 0;
   let lineNo = 0;
@@ -121,6 +122,7 @@ export function salvageJournal(buffer: Buffer, onRecord: (record: JournalRecord)
     const decoded = end === -1 ? 'line not terminated' : decodeLineAt(buffer, offset, lineEnd);
     if (typeof decoded === 'string') {
       skippedLines.push(lineNo);
+      skipped.push([offset, lineEnd]);
       reason ??= decoded;
     } else {
       onRecord(decoded);
@@ -133,6 +135,6 @@ export function salvageJournal(buffer: Buffer, onRecord: (record: JournalRecord)
     validBytes: kept.reduce((n, [a, b]) => n + b - a, 0),
     ...(skippedLines.length > 0 ? { firstInvalidLine: skippedLines[0], reason } : {}),
     tornTailOnly: skippedLines.length === 0,
-    salvaged: { skippedLines, kept },
+    salvaged: { skippedLines, kept, skipped },
   };
 }

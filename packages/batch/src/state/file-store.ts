@@ -6,6 +6,7 @@ import { localIoFailure } from '../util/local-io.js';
 import { decodeJournal, encodeLine, salvageJournal } from './_lines.js';
 import { JOURNAL_FORMAT_VERSION, type JournalRecord } from './records.js';
 import { RunState, type StateSnapshot } from './run-state.js';
+import { suspectIntents } from './salvage.js';
 import type { OpenStoreOptions, StateStore } from './store.js';
 
 const NEWLINE = Buffer.from('\n');
@@ -35,7 +36,9 @@ export interface ReplayResult {
    * `salvage` of a damaged journal: the lines passed over (1-based) and the journal without them, which
    * `openFileStore` puts in place of the damaged one (kept beside it).
    */
-  salvaged?: { skippedLines: number[]; journal: Buffer };
+  salvaged?: { skippedLines: number[]; journal: Buffer; unknown: string[] };
+  /** The bytes dropped from the journal's end (a torn or damaged last line). */
+  droppedTail?: Buffer;
 }
 
 async function readIfExists(path: string): Promise<Buffer | undefined> {
@@ -91,8 +94,11 @@ export async function replay(dir: string, options: { salvage?: boolean } = {}): 
   let generation = snapshotGeneration;
   let staleJournal = false;
   let seen = 0;
+  let headerLost = false;
   const apply = (record: JournalRecord) => {
-    if (seen++ === 0) {
+    if (seen++ === 0 && record.t !== 'header' && options.salvage) {
+      headerLost = true; // a salvage writes a new one: the journal continues the snapshot, if any
+    } else if (seen === 1) {
       if (record.t !== 'header') {
         throw new BatchError('E_JOURNAL_CORRUPT', `${paths.journal} does not start with a header record`);
       }
@@ -133,10 +139,7 @@ export async function replay(dir: string, options: { salvage?: boolean } = {}): 
         staleJournal,
         droppedBytes: journal.length - decoded.validBytes,
         journalExists: true,
-        salvaged: {
-          skippedLines: salvaged.skippedLines,
-          journal: Buffer.concat(salvaged.kept.map(([a, b]) => journal.subarray(a, b))),
-        },
+        salvaged: salvagedJournal(journal, salvaged, state, headerLost ? generation : undefined),
       };
     }
   }
@@ -147,6 +150,34 @@ export async function replay(dir: string, options: { salvage?: boolean } = {}): 
     staleJournal,
     droppedBytes: journal.length - decoded.validBytes,
     journalExists: true,
+    ...(decoded.validBytes < journal.length ? { droppedTail: journal.subarray(decoded.validBytes) } : {}),
+  };
+}
+
+/**
+ * The journal a salvage puts in place of a damaged one: a header when the damaged line was the header (for
+ * `generation`), the lines that pass their checksum, and an `unknown` for each task a damaged line may have been
+ * the intent of (`suspectIntents`), applied to `state` too.
+ */
+function salvagedJournal(
+  journal: Buffer,
+  s: NonNullable<ReturnType<typeof salvageJournal>['salvaged']>,
+  state: RunState,
+  headerFor: number | undefined,
+): NonNullable<ReplayResult['salvaged']> {
+  const parts = s.kept.map(([a, b]) => journal.subarray(a, b));
+  if (headerFor !== undefined) {
+    const header = headerRecord(state, headerFor);
+    state.apply(header);
+    parts.unshift(Buffer.from(encodeLine(header)));
+  }
+  const added = suspectIntents(journal, s.skipped, state, new Date().toISOString());
+  for (const record of added) state.apply(record);
+  for (const record of added) parts.push(Buffer.from(encodeLine(record)));
+  return {
+    skippedLines: s.skippedLines,
+    journal: Buffer.concat(parts),
+    unknown: added.flatMap((r) => ('key' in r ? [state.tasks.get(r.key)?.id ?? r.key] : [])),
   };
 }
 
@@ -330,13 +361,17 @@ export async function openFileStore(dir: string, options: OpenStoreOptions = {})
     const keptAt = `${paths.journal}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     await copyFile(paths.journal, keptAt);
     await writeFileAtomic(paths.journal, replayed.salvaged.journal);
-    options.onSalvaged?.({ skippedLines: replayed.salvaged.skippedLines, keptAt });
+    options.onSalvaged?.({
+      skippedLines: replayed.salvaged.skippedLines,
+      keptAt,
+      unknown: replayed.salvaged.unknown,
+    });
   } else if (replayed.droppedBytes > 0) {
     await truncate(paths.journal, replayed.validBytes);
   }
   const handle = await open(paths.journal, 'a');
   const { size } = await handle.stat();
-  return new FileStore(
+  const store = new FileStore(
     state,
     handle,
     dir,
@@ -345,4 +380,12 @@ export async function openFileStore(dir: string, options: OpenStoreOptions = {})
     options.compactBytes ?? 64 * 1024 * 1024,
     options.groupWindowMs ?? 25,
   );
+  // A dropped last line that was written whole (it ends its line) and fails its check may have been an intent
+  // whose POST left; one cut short by a crash was never made durable, so its POST never left.
+  const tail = replayed.droppedTail;
+  if (tail && tail[tail.length - 1] === 10) {
+    for (const r of suspectIntents(tail, [[0, tail.length]], state, new Date().toISOString()))
+      store.append(r);
+  }
+  return store;
 }

@@ -30,8 +30,11 @@ export interface OpenStoreOptions {
    * damaged lines, and keep the damaged journal beside the new one. @default false
    */
   salvage?: boolean;
-  /** Told which lines a salvage passed over (1-based) and where the damaged journal was kept. */
-  onSalvaged?: (info: { skippedLines: number[]; keptAt: string }) => void;
+  /**
+   * Told which lines a salvage passed over (1-based), where the damaged journal was kept, and the ids of the tasks
+   * made `unknown` because a damaged line may have been their intent to submit.
+   */
+  onSalvaged?: (info: { skippedLines: number[]; keptAt: string; unknown: string[] }) => void;
   /** Compact when the journal exceeds this many bytes. @default 64 MiB */
   compactBytes?: number;
   /** How long non-durable appends may wait to be grouped into one write + fsync. @default 25 */
