@@ -34,12 +34,28 @@ export const GUESSABLE = [
 const RIVAL_LETTERS = /[ÐÝÞðýþ]/;
 
 /**
- * Readings that are most likely another code page's text, by encoding: Windows-1252 with `RIVAL_LETTERS`;
+ * Central European (Windows-1250) and Baltic (1257) text read as Windows-1252, in shapes the Western languages
+ * never write: õ not in Portuguese õe (Hungarian ő), ã before a consonant but s or m (Romanian ă), ç before a
+ * letter other than a, o, u (Latvian ē), è before a vowel (Czech č), ë after a consonant (Lithuanian ė), and
+ * ¹ ¾ ¿ — or ³ but in m³ — stuck to a letter (Polish ą, Slovak ľ, ż, ł).
+ */
+const CENTRAL_EUROPEAN = [
+  /õ(?!e)/i,
+  /ã[b-df-lnp-rt-z]/i,
+  /ç[b-df-np-tv-z]/i,
+  /è[aeiouy]/i,
+  /[b-df-hj-np-tv-z]ë/i,
+  /\p{L}[¹¾¿]|[a-ln-zà-ÿ]³/iu,
+];
+
+/**
+ * Readings that are most likely another code page's text, by encoding: Windows-1252 with `RIVAL_LETTERS` or in
+ * `CENTRAL_EUROPEAN` shapes;
  * Windows-1251 whose Cyrillic is all small letters from а to ъ — never a capital, never ы ь э ю я ё — which is
  * what Hebrew (Windows-1255, letters E0–FA) reads as; Shift_JIS with half-width katakana.
  */
 const RIVAL_SHAPES: Record<string, (text: string) => boolean> = {
-  'windows-1252': (text) => RIVAL_LETTERS.test(text),
+  'windows-1252': (text) => RIVAL_LETTERS.test(text) || CENTRAL_EUROPEAN.some((shape) => shape.test(text)),
   'windows-1251': (text) => /[\u0430-\u044a]/.test(text) && !/[\u0400-\u042f\u044b-\u045f]/.test(text),
   // Half-width katakana (ﾇ ﾊﾛﾑﾈ): what single bytes A1–DF of other code pages (Arabic…) read as in Shift_JIS.
   shift_jis: (text) => /[\uff61-\uff9f]/.test(text),
