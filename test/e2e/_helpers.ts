@@ -232,3 +232,20 @@ export async function waitFor(condition: () => boolean, timeoutMs = 30_000): Pro
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * A simulator of short tasks whose first submit is answered only after `delayMs` (ms): a POST that stays on the
+ * wire that long, to act on (status, kill -9) while it is. `untilOnTheWire` resolves once it has arrived.
+ */
+export async function slowFirstSubmit(
+  delayMs: number,
+): Promise<{ sim: Simulator; untilOnTheWire: () => Promise<void> }> {
+  const sim = await simulator({
+    timings: { pendingMs: 20, runningMs: 100 },
+    faults: [{ kind: 'slow', endpoints: ['submit'], delayMs, count: 1 }],
+  });
+  return {
+    sim,
+    untilOnTheWire: () => waitFor(() => (sim.ledger().faults.byEndpoint['submit:slow'] ?? 0) >= 1),
+  };
+}

@@ -12,6 +12,7 @@ import {
   readReport,
   runCli,
   simulator,
+  slowFirstSubmit,
   spawnCli,
   tempDir,
   waitFor,
@@ -98,17 +99,14 @@ describe('the Redis backend', () => {
 
   it("status while a worker's submit is on the wire: pending (submitting), not unknown; the worker says what it did", async () => {
     const redis = await startRedis();
-    const sim = await simulator({
-      timings: { pendingMs: 50, runningMs: 200 },
-      faults: [{ kind: 'slow', endpoints: ['submit'], delayMs: 4000, count: 1 }],
-    });
+    const { sim, untilOnTheWire } = await slowFirstSubmit(4000);
     const dir = await tempDir();
     const manifest = await writeCsvJob(dir, 1);
     const out = join(dir, 'out');
     const env = cliEnv(sim, { FLF2V_CACHE_DIR: join(dir, 'cache') });
     expect((await runCli(['enqueue', manifest, '--backend', redis.url, '--out', out], { env })).code).toBe(0);
     const worker = spawnCli(['worker', '--backend', redis.url], { env });
-    await waitFor(() => (sim.ledger().faults.byEndpoint['submit:slow'] ?? 0) >= 1);
+    await untilOnTheWire();
     const during = await runCli(['status', out], { env });
     expect(during.stdout).toContain('pending:   1 (1 submitting)');
     expect(during.stdout).toContain('unknown:   0');

@@ -7,9 +7,9 @@ import {
   readReport,
   runCli,
   simulator,
+  slowFirstSubmit,
   spawnCli,
   tempDir,
-  waitFor,
   writeCsvJob,
 } from './_helpers.js';
 
@@ -18,26 +18,40 @@ import {
  * checksum is kept, after the damage too, so no task id and no download is forgotten and nothing is paid twice.
  * (Keeping only the records before the damage re-sent finished tasks and overwrote their videos.)
  */
+/** A finished run of `tasks` tasks against the simulator. */
+async function finishedRun(tasks: number) {
+  const sim = await simulator({ timings: { pendingMs: 20, runningMs: 100 } });
+  const dir = await tempDir();
+  const manifest = await writeCsvJob(dir, tasks);
+  const out = join(dir, 'out');
+  const env = cliEnv(sim);
+  expect((await runCli(['run', manifest, '--out', out, '--quiet'], { env })).code).toBe(0);
+  return { sim, manifest, out, env };
+}
+
+/**
+ * One changed character in the first journal record of type `t`: its checksum no longer matches. Returns the
+ * damaged line's number (1-based).
+ */
+async function damageFirst(out: string, t: string): Promise<number> {
+  const journal = join(out, 'state', 'journal.jsonl');
+  const lines = (await readFile(journal, 'utf8')).split('\n');
+  const at = lines.findIndex((l) => l.includes(`"t":"${t}"`));
+  expect(at, `a ${t} record`).toBeGreaterThanOrEqual(0);
+  lines[at] = lines[at]!.replace(`"${t}"`, `"${t}x"`);
+  await writeFile(journal, lines.join('\n'));
+  return at + 1;
+}
+
 describe('--salvage-state', () => {
   it.each(['submitted', 'planned'])(
     'keeps the records after a damaged %s line: nothing re-sent, no video replaced, nothing wrongly unknown',
     async (kind) => {
-      const sim = await simulator({ timings: { pendingMs: 20, runningMs: 100 } });
-      const dir = await tempDir();
-      const manifest = await writeCsvJob(dir, 6);
-      const out = join(dir, 'out');
-      const env = cliEnv(sim);
-      expect((await runCli(['run', manifest, '--out', out, '--quiet'], { env })).code).toBe(0);
+      const { sim, manifest, out, env } = await finishedRun(6);
       const before = await readReport(out);
-
-      // One changed character in the first record of that kind: its checksum no longer matches. (A task whose
-      // `planned` record is lost is planned again from the manifest, and its later records apply to it then.)
-      const journal = join(out, 'state', 'journal.jsonl');
-      const lines = (await readFile(journal, 'utf8')).split('\n');
-      const at = lines.findIndex((l) => l.includes(`"t":"${kind}"`));
-      expect(at).toBeGreaterThan(0);
-      lines[at] = lines[at]!.replace(`"${kind}"`, `"${kind}x"`);
-      await writeFile(journal, lines.join('\n'));
+      // (A task whose `planned` record is lost is planned again from the manifest; its later records apply then.)
+      const line = await damageFirst(out, kind);
+      expect(line).toBeGreaterThan(1);
 
       const refused = await runCli(['run', manifest, '--out', out, '--quiet'], { env });
       expect(refused.code).toBe(3);
@@ -45,7 +59,7 @@ describe('--salvage-state', () => {
 
       const salvaged = await runCli(['run', manifest, '--out', out, '--salvage-state'], { env });
       expect(salvaged.code, salvaged.stderr).toBe(0);
-      expect(salvaged.stderr).toContain(`passed over damaged line(s) ${at + 1} of the state journal`);
+      expect(salvaged.stderr).toContain(`passed over damaged line(s) ${line} of the state journal`);
       const after = await readReport(out);
       expect(after.totals).toMatchObject({ tasks: 6, succeeded: 6, unknown: 0 });
       const facts = (r: typeof before) =>
@@ -64,16 +78,8 @@ describe('--salvage-state', () => {
   );
 
   it('a damaged header line is salvaged too: a new header, nothing re-sent', async () => {
-    const sim = await simulator({ timings: { pendingMs: 20, runningMs: 100 } });
-    const dir = await tempDir();
-    const manifest = await writeCsvJob(dir, 3);
-    const out = join(dir, 'out');
-    const env = cliEnv(sim);
-    expect((await runCli(['run', manifest, '--out', out, '--quiet'], { env })).code).toBe(0);
-    const journal = join(out, 'state', 'journal.jsonl');
-    const lines = (await readFile(journal, 'utf8')).split('\n');
-    lines[0] = lines[0]!.replace('"header"', '"headex"');
-    await writeFile(journal, lines.join('\n'));
+    const { sim, manifest, out, env } = await finishedRun(3);
+    expect(await damageFirst(out, 'header')).toBe(1);
     const salvaged = await runCli(['run', manifest, '--out', out, '--salvage-state', '--quiet'], { env });
     expect(salvaged.code, salvaged.stderr).toBe(0);
     expect((await readReport(out)).totals).toMatchObject({ tasks: 3, succeeded: 3 });
@@ -81,24 +87,16 @@ describe('--salvage-state', () => {
   });
 
   it('a damaged intent of a submit cut by kill -9 makes the task unknown: never sent again silently', async () => {
-    const sim = await simulator({
-      timings: { pendingMs: 20, runningMs: 100 },
-      faults: [{ kind: 'slow', endpoints: ['submit'], delayMs: 3000, count: 1 }],
-    });
+    const { sim, untilOnTheWire } = await slowFirstSubmit(3000);
     const dir = await tempDir();
     const manifest = await writeCsvJob(dir, 1);
     const out = join(dir, 'out');
     const env = cliEnv(sim);
     const run = spawnCli(['run', manifest, '--out', out, '--quiet'], { env });
-    await waitFor(() => (sim.ledger().faults.byEndpoint['submit:slow'] ?? 0) >= 1);
+    await untilOnTheWire();
     run.kill('SIGKILL');
     await run.result;
-    const journal = join(out, 'state', 'journal.jsonl');
-    const lines = (await readFile(journal, 'utf8')).split('\n');
-    const at = lines.findIndex((l) => l.includes('"t":"intent"'));
-    expect(at).toBeGreaterThan(0);
-    lines[at] = lines[at]!.replace('"intent"', '"intenx"');
-    await writeFile(journal, lines.join('\n'));
+    expect(await damageFirst(out, 'intent')).toBeGreaterThan(1);
     // Whether the cut POST created the task is what nobody can know: past its delay, the ledger says what it did.
     await new Promise((r) => setTimeout(r, 3500));
     const before = sim.ledger().submissions.accepted.length;

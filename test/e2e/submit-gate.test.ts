@@ -6,6 +6,7 @@ import {
   readReport,
   runCli,
   simulator,
+  slowFirstSubmit,
   spawnCli,
   tempDir,
   waitFor,
@@ -70,16 +71,13 @@ describe('submits waiting at the rate gate', () => {
   });
 
   it('status from another process: a POST on the wire is pending (submitting); once its runner is dead, unknown', async () => {
-    const sim = await simulator({
-      timings: { pendingMs: 50, runningMs: 200 },
-      faults: [{ kind: 'slow', endpoints: ['submit'], delayMs: 4000, count: 1 }],
-    });
+    const { sim, untilOnTheWire } = await slowFirstSubmit(4000);
     const dir = await tempDir();
     const manifest = await writeCsvJob(dir, 1);
     const out = join(dir, 'out');
     const env = cliEnv(sim);
     const run = spawnCli(['run', manifest, '--out', out, '--quiet'], { env });
-    await waitFor(() => (sim.ledger().faults.byEndpoint['submit:slow'] ?? 0) >= 1);
+    await untilOnTheWire();
 
     const during = await runCli(['status', out, '--json'], { env });
     expect(JSON.parse(during.stdout).totals).toMatchObject({ pending: 1, unknown: 0 });

@@ -177,7 +177,7 @@ function salvagedJournal(
   return {
     skippedLines: s.skippedLines,
     journal: Buffer.concat(parts),
-    unknown: added.flatMap((r) => ('key' in r ? [state.tasks.get(r.key)?.id ?? r.key] : [])),
+    unknown: added.map((r) => state.tasks.get(r.key)?.id ?? r.key),
   };
 }
 

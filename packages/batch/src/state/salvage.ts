@@ -1,4 +1,8 @@
 import type { JournalRecord } from './records.js';
+
+/** The record a salvage adds: the task may or may not have been sent. */
+export type SuspectRecord = Extract<JournalRecord, { t: 'unknown' }>;
+
 import type { RunState } from './run-state.js';
 
 /**
@@ -15,8 +19,8 @@ export function suspectIntents(
   skipped: ReadonlyArray<readonly [number, number]>,
   state: RunState,
   at: string,
-): JournalRecord[] {
-  const out: JournalRecord[] = [];
+): SuspectRecord[] {
+  const out: SuspectRecord[] = [];
   const done = new Set<string>();
   for (const [start, end] of skipped) {
     const text = journal.toString('utf8', start, end);
